@@ -69,7 +69,7 @@ class Config:
     seeds:tuple=(0,) # model seeds (weights init and shuffling)
     cache_dir:str|None=None # feature cache (None: `default_cache_dir()`)
     device:str='auto' # 'auto' (CUDA if available), 'cpu' or 'cuda'
-    channels_last:bool=False # train in channels-last memory format (faster convolutions on many CPUs; same results)
+    channels_last:bool=True # train in channels-last memory format (faster convolutions on CPUs; same results to float tolerance)
 
     def __post_init__(self):
         if isinstance(self.features, dict): self.features = FeatureConfig(**self.features)
@@ -292,6 +292,20 @@ def load_data(cfg:Config, progress:bool=True)->tuple: # (table, per-row features
 
 def _run_name(fold:int, seed:int, model:str)->str: return f"fold{fold}-seed{seed}-{model}"
 
+_FREE = ('seeds', 'folds', 'students', 'cache_dir', 'device', 'channels_last')  # may change between runs into one folder
+
+def _check_out_dir(out:Path, cfg:Config):
+    "Refuse to mix runs of different recipes in one folder (what may differ: seeds, folds, students, device)"
+    p, mine = out/'config.json', {k: v for k, v in cfg.to_dict().items() if k not in _FREE}
+    if p.exists():
+        theirs = {k: v for k, v in json.loads(p.read_text()).items() if k not in _FREE}
+        diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        if diff: raise ValueError(f"{out}: holds runs of another config (differs in {diff}); use another out_dir or remove it")
+    else: atomic_write_text(p, json.dumps(cfg.to_dict(), indent=1))
+
+def _settings(cfg:Config, model:str, teacher_name:str)->dict:
+    return {'attention': cfg.teacher_attention} if model == teacher_name else cfg.student_settings(model)
+
 def summarise(runs:list, vocab:list)->dict:
     "Per model: WA/UA pooled over the folds of each seed, mean and std over seeds; also fold-level mean and std"
     out = {}
@@ -329,6 +343,7 @@ def run_experiment(cfg:Config, # the recipe
         with tempfile.TemporaryDirectory(prefix='dkdfmh-') as d: return run_experiment(cfg, d, progress, data)
     out = Path(out_dir)
     (out/'runs').mkdir(parents=True, exist_ok=True)
+    _check_out_dir(out, cfg)
     df, feats, splits = load_data(cfg, progress) if data is None else data
     vocab = make_vocab(df['label'])
     folds = range(len(splits)) if cfg.folds is None else cfg.folds
@@ -343,20 +358,28 @@ def run_experiment(cfg:Config, # the recipe
             for model in [teacher_name] + list(cfg.students):
                 path = out/'runs'/f"{_run_name(f, seed, model)}.json"
                 if path.exists():
-                    try: runs.append(json.loads(path.read_text())); continue
+                    try: old = json.loads(path.read_text())
                     except json.JSONDecodeError: warnings.warn(f"{path}: unreadable result, training this model again")
+                    else:
+                        if old.get('settings') != _settings(cfg, model, teacher_name):
+                            raise ValueError(f"{path}: was trained with {old.get('settings')}, the config now asks for {_settings(cfg, model, teacher_name)}; rename the student or use another out_dir")
+                        runs.append(old); continue
                 if dls is None:
                     dls = segment_dls(feats, df['label'], split, vocab=vocab, cfg=cfg.features, bs=cfg.bs, seed=seed, device=pick_device(cfg.device))
                 ckpt = out/'checkpoints'/f"{_run_name(f, seed, model)}.pth"
                 if model == teacher_name: res = train_teacher(dls, cfg, seed, ckpt=ckpt, progress=progress)
                 else:
-                    if teacher is None:
+                    if teacher is None:   # the teacher's result was read back: its weights are in checkpoints/, or trained again (same seed, same weights)
                         tpath = out/'checkpoints'/f"{_run_name(f, seed, teacher_name)}.final.pth"
-                        if not tpath.exists(): raise FileNotFoundError(f"{tpath}: the teacher of fold {f}, seed {seed} is missing; delete {out/'runs'} entries of this fold to retrain")
-                        teacher = make_model(cfg, len(vocab), cfg.teacher_attention); teacher.load_state_dict(torch.load(tpath, map_location='cpu'))
+                        if tpath.exists(): keep = torch.load(tpath, map_location='cpu')
+                        else:
+                            rt = train_teacher(dls, cfg, seed, progress=progress)
+                            keep = rt.best_state if cfg.teacher_select == 'best' else rt.model.state_dict()
+                            with atomic_open(tpath, 'wb') as fh: torch.save(keep, fh)
+                        teacher = make_model(cfg, len(vocab), cfg.teacher_attention); teacher.load_state_dict(keep)
                     res = distil_student(dls, teacher, cfg, seed, student=model, ckpt=ckpt, progress=progress)
                 test_dl = dls.test_segments()
-                rec = dict(fold=f, seed=seed, model=model, split=split.name, best_epoch=res.best_epoch, seconds=res.seconds,
+                rec = dict(fold=f, seed=seed, model=model, settings=_settings(cfg, model, teacher_name), split=split.name, best_epoch=res.best_epoch, seconds=res.seconds,
                            history=res.history, best=_public(score(res.best_model(), test_dl), test_dl.dataset.rows),
                            last=_public(score(res.model, test_dl), test_dl.dataset.rows),
                            valid=_public(score(res.best_model(), dls.valid)) if len(dls.valid.dataset) else None)
