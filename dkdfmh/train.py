@@ -232,7 +232,8 @@ def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
             if cfg.schedule == 'one_cycle': learn.fit_one_cycle(cfg.epochs, cfg.lr, wd=wd, start_epoch=start)
             else: learn.fit(cfg.epochs, cfg.lr, wd=wd, start_epoch=start)
     learn.remove_cbs([c for c in learn.cbs if isinstance(c, (Checkpoint, DistillCallback, SelectOnValid, KerasDecay))])
-    return FitResult(learn.model.cpu().eval(), select.best_state, select.best_epoch, select.history, time.time() - t0)
+    model = learn.model.cpu().eval().to(memory_format=torch.contiguous_format)  # hand back an ordinary module
+    return FitResult(model, select.best_state, select.best_epoch, select.history, time.time() - t0)
 
 def train_teacher(dls, cfg:Config, seed:int=0, attention:bool|None=None, ckpt=None, progress:bool=True)->FitResult:
     "The teacher: cross-entropy only (attention from `cfg.teacher_attention` unless given)"
