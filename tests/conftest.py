@@ -1,10 +1,17 @@
-"Pytest glue: the `--flags` option (as `nbdev_test --flags`) and the closing `N passed, N failed` line."
+"Pytest glue: the `--flags` option (as `nbdev_test --flags`), the HTML index, and the closing `N passed, N failed` line."
 import pytest
 
 def pytest_addoption(parser):
     parser.addoption('--flags', default='', help="space-separated test flags to run that are normally skipped (e.g. 'slow')")
 
 _counts = {}
+
+def pytest_sessionfinish(session, exitstatus):
+    if hasattr(session.config, 'workerinput'): return  # the controller writes the index once all workers are done
+    try:
+        from test_notebooks import HTML_DIR, write_index
+        if HTML_DIR.exists(): write_index()
+    except Exception as e: print(f'could not write the HTML index: {e}')
 
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
