@@ -19,38 +19,17 @@ from sklearn.svm import SVC
 from fastai.learner import Learner
 from .audio import atomic_write_bytes, atomic_write_text
 from .metrics import utterance_scores
+from .train import dl_logits
 from .data import make_vocab
 
 # %% auto 0
-__all__ = ['NORMALIZE', 'METHOD_NAMES', 'PAPER_TABLE1', 'ABLATION_STUDENTS', 'predict_segments', 'evaluate', 'plot_confusion',
-           'save_figure', 'utterance_stats', 'speaker_standardize', 'make_classifier', 'baseline_scores',
-           'baseline_experiment', 'scores_from_confusion', 'record_models', 'model_summary', 'summarize', 'method_name',
-           'protocol_label', 'summary_table', 'to_markdown', 'write_table', 'ablation_table', 'rename_models',
-           'merge_records', 'beta_table', 'plot_beta_sweep', 'best_model', 'report', 'ablation', 'beta_sweep']
+__all__ = ['NORMALIZE', 'METHOD_NAMES', 'PAPER_TABLE1', 'ABLATION_STUDENTS', 'evaluate', 'plot_confusion', 'save_figure',
+           'utterance_stats', 'speaker_standardize', 'make_classifier', 'baseline_scores', 'baseline_experiment',
+           'scores_from_confusion', 'record_models', 'model_summary', 'summarize', 'method_name', 'protocol_label',
+           'summary_table', 'to_markdown', 'write_table', 'ablation_table', 'rename_models', 'merge_records',
+           'beta_table', 'plot_beta_sweep', 'best_model', 'report', 'ablation', 'beta_sweep']
 
 # %% ../nbs/09_evaluate.ipynb
-def _model_device(model):
-    p = next(iter(model.parameters()), None)
-    return p.device if p is not None else torch.device('cpu')
-
-@torch.no_grad()
-def predict_segments(model:torch.nn.Module, # maps x (B, 197, 40) to logits (B, C)
-                     dl, # iterable of (x, y, utt, seg) batches
-                    )->tuple: # logits (N, C) float32, y (N,), utt (N,) int64 tensors on the CPU
-    "Segment logits, labels and utterance ids of every batch of `dl`, in eval mode without gradients"
-    was_training, dev = model.training, _model_device(model)
-    model.eval()
-    logits, ys, utts = [], [], []
-    try:
-        for b in dl:
-            if len(b) < 3: raise ValueError(f"evaluate: batches must be (x, y, utt, seg) (see dkdfmh.data), got a tuple of {len(b)}")
-            x, y, utt = b[0], b[1], b[2]
-            logits.append(model(torch.as_tensor(x).to(dev)).float().cpu())
-            ys.append(torch.as_tensor(y).cpu().long()); utts.append(torch.as_tensor(utt).cpu().long())
-    finally: model.train(was_training)
-    if not logits: raise ValueError("evaluate: the loader yielded no batches")
-    return torch.cat(logits), torch.cat(ys), torch.cat(utts)
-
 def evaluate(model, # a `torch.nn.Module` or a fastai `Learner`
              dl=None, # loader of (x, y, utt, seg) batches; default: a Learner's validation loader
              vocab:list|None=None, # class names in logit order; default `dl.vocab` or the Learner's `dls.vocab`
@@ -62,7 +41,7 @@ def evaluate(model, # a `torch.nn.Module` or a fastai `Learner`
         if vocab is None: vocab = getattr(learn.dls, 'vocab', None)
     if dl is None: raise ValueError("evaluate: pass a loader `dl` (only a Learner has a default one)")
     if vocab is None: vocab = getattr(dl, 'vocab', None)
-    logits, y, utt = predict_segments(model, dl)
+    logits, y, utt = dl_logits(model, dl)
     if vocab is not None and len(vocab) != logits.shape[1]:
         raise ValueError(f"evaluate: the model gives {logits.shape[1]} logits but the vocabulary has {len(vocab)} classes {list(vocab)}")
     res = utterance_scores(logits, y, utt, logits.shape[1])
