@@ -120,7 +120,8 @@ def _cpu_state(model:nn.Module)->dict: return {k: v.detach().to('cpu', copy=True
 class SelectOnValid(Callback):
     "Keep the weights of the epoch with the best validation `monitor` (utterance UA by default) and a per-epoch history"
     order = 60  # after the Recorder (50) has logged the epoch
-    def __init__(self, monitor:str='ua'): self.monitor, self.history, self.best_epoch, self.best_score, self.best_state, self.start = monitor, [], None, -math.inf, None, 0
+    def __init__(self, monitor:str='ua'):
+        self.monitor, self.history, self.best_epoch, self.best_score, self.best_loss, self.best_state, self.start = monitor, [], None, -math.inf, math.inf, None, 0
     def _metric(self, name):
         for m in self.learn.metrics:
             if getattr(m, 'name', None) == name: return m
@@ -131,12 +132,16 @@ class SelectOnValid(Callback):
         rec['epoch'] = self.epoch
         score = rec.get(self.monitor)
         if score is None or not math.isfinite(score): score = -math.inf  # no validation data: the last epoch wins below
+        loss = rec.get('valid_loss')
+        loss = math.inf if loss is None or not math.isfinite(loss) else loss
         self.history.append(rec)
-        if score > self.best_score or self.best_state is None or (score == -math.inf and self.best_score == -math.inf):
-            self.best_score, self.best_epoch, self.best_state = score, self.epoch, _cpu_state(self.model)
-    def state(self)->dict: return dict(history=self.history, best_epoch=self.best_epoch, best_score=self.best_score, best_state=self.best_state)
+        better = score > self.best_score or (score == self.best_score and loss < self.best_loss)
+        if better or self.best_state is None or (score == -math.inf and self.best_score == -math.inf):
+            self.best_score, self.best_loss, self.best_epoch, self.best_state = score, loss, self.epoch, _cpu_state(self.model)
+    def state(self)->dict: return dict(history=self.history, best_epoch=self.best_epoch, best_score=self.best_score, best_loss=self.best_loss, best_state=self.best_state)
     def load_state(self, d:dict):
         self.history, self.best_epoch, self.best_score, self.best_state = d['history'], d['best_epoch'], d['best_score'], d['best_state']
+        self.best_loss = d.get('best_loss', math.inf)
 
 class Checkpoint(Callback):
     "Save model, optimiser, shuffling RNG and selection state atomically after every epoch; `load` resumes"
