@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_features.ipynb 3
 from __future__ import annotations
-import contextlib, dataclasses, hashlib, json, math, multiprocessing as mp, os, sys, warnings
+import contextlib, dataclasses, decimal, hashlib, json, math, multiprocessing as mp, os, re, stat, sys, tempfile, time, warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,8 @@ from .audio import AudioError, load_audio, atomic_save_npy, atomic_write_text, f
 
 # %% auto 0
 __all__ = ['SEG_FRAMES', 'FEATURE_VERSION', 'PAD_MODES', 'FeatureConfig', 'logfbank', 'n_frames', 'segment_starts', 'pad_to',
-           'segment', 'segments_of', 'default_cache_dir', 'file_digest', 'FeatureCache', 'extract_features']
+           'segment', 'segments_of', 'default_cache_dir', 'file_digest', 'DigestIndex', 'FeatureCache',
+           'extract_features']
 
 # %% ../nbs/01_features.ipynb
 SEG_FRAMES = 197 # frames in a 2-s segment: 1 + (2 - 0.04) / 0.01
@@ -54,27 +55,69 @@ class FeatureConfig:
         return h
 
 # %% ../nbs/01_features.ipynb
-_TPC = None
+_TPC, _BLAS_DEPTH = None, 0
+@contextlib.contextmanager
 def _one_blas_thread():
-    "Context limiting BLAS to one thread (no-op without threadpoolctl)."
-    global _TPC
+    "Context limiting BLAS to one thread (no-op without threadpoolctl, and inside another such context)."
+    global _TPC, _BLAS_DEPTH
+    if _BLAS_DEPTH > 0:
+        _BLAS_DEPTH += 1
+        try: yield
+        finally: _BLAS_DEPTH -= 1
+        return
     try:
         if _TPC is None:
             from threadpoolctl import ThreadpoolController
             _TPC = ThreadpoolController()
-        return _TPC.limit(limits=1, user_api='blas')
-    except Exception: return contextlib.nullcontext()
+        ctx = _TPC.limit(limits=1, user_api='blas')
+    except Exception: ctx = contextlib.nullcontext()
+    with ctx:
+        _BLAS_DEPTH += 1
+        try: yield
+        finally: _BLAS_DEPTH -= 1
+
+_PINNED = None
+def _pin_one_blas_thread():
+    "In a worker process: BLAS on one thread from now on (enters `_one_blas_thread` and never leaves)."
+    global _PINNED
+    if _BLAS_DEPTH == 0:
+        _PINNED = _one_blas_thread()           # keep a reference: a collected context would undo the limit
+        _PINNED.__enter__()
+
+def _half_up(x:float)->int:
+    "Round half up, as `python_speech_features.sigproc.round_half_up` (frame length and step in samples)"
+    return int(decimal.Decimal(x).quantize(decimal.Decimal('1'), rounding=decimal.ROUND_HALF_UP))
+
+_FILTERBANKS = {}
+def _filterbank(cfg:FeatureConfig)->tuple: # (filters transposed (bins, nfilt) float64, number of FFT bins used)
+    "`python_speech_features.get_filterbanks` of `cfg`, restricted to the FFT bins some filter uses (memoised)"
+    k = (cfg.nfilt, cfg.nfft, cfg.sr, cfg.lowfreq, cfg.highfreq)
+    if k not in _FILTERBANKS:
+        fb = psf.get_filterbanks(cfg.nfilt, cfg.nfft, cfg.sr, cfg.lowfreq, cfg.highfreq)
+        used = np.flatnonzero(fb.any(0))
+        hi = int(used.max()) + 1 if len(used) else 1
+        _FILTERBANKS[k] = (np.ascontiguousarray(fb[:, :hi].T), hi)
+    return _FILTERBANKS[k]
 
 def logfbank(signal:np.ndarray, # mono signal at cfg.sr
              cfg:FeatureConfig=FeatureConfig(), # front-end settings
             )->np.ndarray: # (frames, cfg.nfilt) float32
-    "Log Mel filterbank energies of `signal`."
+    "Log Mel filterbank energies of `signal` (`python_speech_features.logfbank`, computed faster)."
     signal = np.asarray(signal)
     if signal.ndim != 1 or len(signal) == 0: raise ValueError(f"need a non-empty 1-D signal, got shape {signal.shape}")
-    with _one_blas_thread():
-        fb = psf.logfbank(signal, samplerate=cfg.sr, winlen=cfg.winlen, winstep=cfg.winstep, nfilt=cfg.nfilt,
-                          nfft=cfg.nfft, lowfreq=cfg.lowfreq, highfreq=cfg.highfreq)
-    return fb.astype(np.float32)
+    pre = np.append(signal[0], signal[1:] - 0.97 * signal[:-1])        # pre-emphasis, same dtype rules as psf
+    flen, fstep = _half_up(cfg.winlen * cfg.sr), _half_up(cfg.winstep * cfg.sr)
+    n = len(pre)
+    nf = 1 if n <= flen else 1 + math.ceil((n - flen) / fstep)
+    buf = np.zeros((nf - 1) * fstep + flen)                             # float64, zero-padded as psf.framesig
+    buf[:n] = pre
+    frames = np.lib.stride_tricks.as_strided(buf, (nf, flen), (fstep * buf.itemsize, buf.itemsize), writeable=False)
+    fb, hi = _filterbank(cfg)
+    spec = np.fft.rfft(frames, cfg.nfft)[:, :hi]
+    pspec = (spec.real ** 2 + spec.imag ** 2) * (1.0 / cfg.nfft)
+    with _one_blas_thread(): feat = pspec @ fb
+    feat[feat == 0] = np.finfo(float).eps
+    return np.log(feat).astype(np.float32)
 
 def n_frames(n_samples:int, # signal length
              cfg:FeatureConfig=FeatureConfig(), # front-end settings
@@ -143,10 +186,89 @@ def file_digest(path, # audio file
     h = hashlib.sha256()
     try:
         with open(path, 'rb') as f:
-            while chunk := f.read(1 << 20): h.update(chunk)
+            while chunk := f.read(1 << 22): h.update(chunk)
     except FileNotFoundError: raise AudioError(path, 'file not found') from None
     except OSError as e: raise AudioError(path, f'cannot read file ({e.strerror or e})') from None
     return h.hexdigest()
+
+_UMASK = os.umask(0); os.umask(_UMASK)
+def _replace_with(path, write):
+    "Write a file atomically without fsync: `write(f)` into a temp file beside `path`, then `os.replace`."
+    d, name = os.path.split(os.fspath(path))
+    os.makedirs(d or '.', exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d or '.', prefix=f'.{name}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f: write(f)
+        os.chmod(tmp, 0o666 & ~_UMASK)                   # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        try: os.unlink(tmp)
+        except OSError: pass
+        raise
+    return Path(path)
+
+_NPY_F4 = re.compile(rb"\{'descr': '<f4', 'fortran_order': False, 'shape': \((\d+), (\d+)\), \} *\n")
+def _read_npy(path)->np.ndarray|None:
+    "The array in an `.npy` file (writable), None if there is no file; raises on a damaged one"
+    try:
+        with open(path, 'rb') as f:
+            b = bytearray(os.fstat(f.fileno()).st_size)
+            n = f.readinto(b)
+    except FileNotFoundError: return None
+    if n != len(b): raise ValueError(f'read {n} of {len(b)} bytes')
+    if b[:8] == b'\x93NUMPY\x01\x00':                      # the header np.save writes for a 2-D float32 array
+        hl = int.from_bytes(b[8:10], 'little')
+        m = _NPY_F4.fullmatch(b, 10, 10 + hl)
+        if m:
+            r, c = int(m[1]), int(m[2])
+            if len(b) != 10 + hl + 4 * r * c: raise ValueError(f'{len(b)} bytes for a float32 array of shape ({r}, {c})')
+            return np.frombuffer(b, np.float32, offset=10 + hl).reshape(r, c)
+    import io
+    return np.load(io.BytesIO(b), allow_pickle=False)
+
+class DigestIndex:
+    "Content digests of files remembered by `(device, inode, size, mtime, ctime)`: a file is hashed again only when changed."
+    racy_ns = 2_000_000_000 # files changed this recently (ns) are not remembered
+    def __init__(self, root): # folder of the index (`<cache_dir>/digests`)
+        self.root, self.shards, self.new = Path(root), {}, {}
+    @staticmethod
+    def stat_key(st:os.stat_result)->list: return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    def _shard_file(self, folder:str)->Path: return self.root/f'{hashlib.sha1(folder.encode()).hexdigest()[:16]}.json'
+    def _read(self, folder:str)->dict:
+        try: d = json.loads(self._shard_file(folder).read_bytes())
+        except (OSError, ValueError): return {}
+        return d if isinstance(d, dict) and d.get('folder') == folder and isinstance(d.get('files'), dict) else {}
+    def _shard(self, folder:str)->dict:
+        if folder not in self.shards: self.shards[folder] = self._read(folder).get('files', {})
+        return self.shards[folder]
+    def get(self, path, # a file
+            st:os.stat_result, # its `os.stat`
+           )->str|None: # the digest remembered for exactly this state of the file, or None
+        "Remembered sha256 of `path` if the file is unchanged"
+        folder, name = os.path.split(os.path.abspath(path))
+        e = self._shard(folder).get(name)
+        return e[5] if isinstance(e, list) and len(e) == 6 and e[:5] == self.stat_key(st) else None
+    def put(self, path, st:os.stat_result, digest:str):
+        "Remember `digest` for `path` in the state `st` (not if it changed in the last `racy_ns`)"
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < self.racy_ns: return
+        folder, name = os.path.split(os.path.abspath(path))
+        e = self.stat_key(st) + [digest]
+        self._shard(folder)[name] = e
+        self.new.setdefault(folder, {})[name] = e
+    def flush(self):
+        "Write the new entries (merged with what other processes wrote meanwhile), atomically"
+        for folder, new in self.new.items():
+            files = {**self._read(folder).get('files', {}), **new}
+            data = json.dumps(dict(folder=folder, files=files), separators=(',', ':')).encode()
+            try: _replace_with(self._shard_file(folder), lambda f: f.write(data))
+            except OSError as e: warnings.warn(f'cannot write the digest index {self._shard_file(folder)} ({e})')
+        self.new = {}
+
+_CFG_KEYS = {}
+def _cfg_key(cfg:FeatureConfig)->str:
+    "`cfg.key()`, memoised (configs are frozen; the hash costs 0.1 ms)"
+    if cfg not in _CFG_KEYS: _CFG_KEYS[cfg] = cfg.key()
+    return _CFG_KEYS[cfg]
 
 class FeatureCache:
     "Per-utterance log filterbanks on disk, keyed by file content, `FeatureConfig.key()` and `FEATURE_VERSION`."
@@ -154,21 +276,25 @@ class FeatureCache:
         self.root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     def folder(self, cfg:FeatureConfig)->Path:
         "Folder of the entries for `cfg`."
-        return self.root/f'logfbank-v{FEATURE_VERSION}-{cfg.key()}'
+        return self.root/f'logfbank-v{FEATURE_VERSION}-{_cfg_key(cfg)}'
     def entry(self, digest:str, cfg:FeatureConfig)->Path:
         "Path of the entry for a file with content hash `digest`."
         return self.folder(cfg)/f'{digest}.npy'
+    def index(self)->DigestIndex:
+        "The digest index of this cache (`<root>/digests`)"
+        return DigestIndex(self.root/'digests')
     def load(self, digest:str, cfg:FeatureConfig)->np.ndarray|None:
         "The cached features, or None when absent or corrupt (a corrupt entry is warned about and removed)."
         p = self.entry(digest, cfg)
-        if not p.is_file(): return None
         try:
-            a = np.load(p, allow_pickle=False)
+            a = _read_npy(p)
+            if a is None: return None
             if a.dtype != np.float32 or a.ndim != 2 or a.shape[1] != cfg.nfilt or len(a) == 0:
                 raise ValueError(f'unexpected {a.dtype} array of shape {a.shape}')
             if not np.isfinite(a).all(): raise ValueError('non-finite values')
             return a
         except Exception as e:
+            if isinstance(e, IsADirectoryError): return None
             warnings.warn(f'corrupt feature cache entry {p} ({e}); recomputing')
             try: p.unlink()
             except OSError: pass
@@ -178,7 +304,8 @@ class FeatureCache:
         f = self.folder(cfg)
         if not (f/'config.json').exists():
             atomic_write_text(f/'config.json', json.dumps(dict(dataclasses.asdict(cfg), feature_version=FEATURE_VERSION), indent=1))
-        return atomic_save_npy(self.entry(digest, cfg), np.asarray(feats, dtype=np.float32))
+        a = np.asarray(feats, dtype=np.float32)
+        return _replace_with(self.entry(digest, cfg), lambda fh: np.save(fh, a, allow_pickle=False))
     def compute(self, path, # audio file
                 cfg:FeatureConfig=FeatureConfig(), # front-end settings
                 digest:str|None=None, # its content hash, when already known
@@ -198,16 +325,33 @@ class FeatureCache:
     def __repr__(self): return f'FeatureCache({str(self.root)!r})'
 
 # %% ../nbs/01_features.ipynb
-def _compute_chunk(items, cfg, root):
-    "Worker: features of [(path, digest)], stored in the cache at `root` (None: no cache); errors are returned."
+def _stat(path)->os.stat_result:
+    try: return os.stat(path)
+    except FileNotFoundError: raise AudioError(path, 'file not found') from None
+    except OSError as e: raise AudioError(path, f'cannot read file ({e.strerror or e})') from None
+
+def _compute_chunk(items, # [(key, path, digest or None)]
+                   cfg, root): # front end; cache folder (None: no cache)
+    "Features of each item, from the cache if there, else computed and stored; errors are returned, not raised."
     cache, out = (FeatureCache(root) if root is not None else None), []
-    for path, digest in items:
+    for key, path, digest in items:
         try:
-            a = logfbank(load_audio(path, cfg.sr), cfg)
-            if cache is not None: cache.save(digest, cfg, a)
-            out.append((digest, a, None))
-        except AudioError as e: out.append((digest, None, e))
+            st = None
+            if cache is not None and digest is None: st = _stat(path); digest = file_digest(path)
+            a = cache.load(digest, cfg) if cache is not None else None
+            if a is None:
+                a = logfbank(load_audio(path, cfg.sr), cfg)
+                if st is not None and DigestIndex.stat_key(_stat(path)) != DigestIndex.stat_key(st):
+                    digest = st = None                     # changed while we read it: do not cache or index
+                if cache is not None and digest is not None: cache.save(digest, cfg, a)
+            out.append((key, digest, st, a, None))
+        except AudioError as e: out.append((key, None, None, None, e))
     return out
+
+def _worker_chunk(items, cfg, root):
+    "`_compute_chunk` in a worker process: BLAS on one thread for the worker's life"
+    _pin_one_blas_thread()
+    return _compute_chunk(items, cfg, root)
 
 def _pbar(it, total, progress):
     "fastprogress bar, or the bare iterator (fastprogress still prints with display=False in a console)"
@@ -228,35 +372,44 @@ def extract_features(paths:list, # audio files
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     paths = [Path(p) for p in paths]
     cache = None if cache_dir is False else FeatureCache(cache_dir)
-    res, todo, errors = [None] * len(paths), {}, {}
+    index = cache.index() if cache is not None else None
+    res, todo, known = [None] * len(paths), {}, {}
     def fail(i, e):
         if on_error == 'raise': raise e
-        warnings.warn(f'skipping {e}'); errors[i] = e
-    for i, p in enumerate(paths):                     # hash and look up in the parent: cheap
-        try: digest = file_digest(p) if cache is not None else str(i)
+        warnings.warn(f'skipping {e}')
+    for i, p in enumerate(paths):                       # stat, and serve what the index and the cache know: cheap
+        try: st = _stat(p)
         except AudioError as e: fail(i, e); continue
-        a = cache.load(digest, cfg) if cache is not None else None
-        if a is not None: res[i] = a
-        else: todo.setdefault(digest, []).append(i)
-    items = [(paths[ix[0]], dg) for dg, ix in todo.items()]
+        digest = index.get(p, st) if index is not None else None
+        if digest is not None:
+            a = cache.load(digest, cfg)
+            if a is not None: res[i] = a; continue
+        key = digest or os.path.abspath(p)              # same content or same file: computed once
+        todo.setdefault(key, []).append(i); known[key] = digest
+    items = [(k, paths[ix[0]], known[k]) for k, ix in todo.items()]
     nj = min(_n_jobs(n_jobs), max(1, len(items)))
     root = cache.root if cache is not None else None
     def take(out):
-        for digest, a, e in out:
-            for i in todo[digest]:
+        for key, digest, st, a, e in out:
+            for i in todo[key]:
                 if e is not None: fail(i, AudioError(paths[i], e.problem))
                 else: res[i] = a
-    if items and (nj == 1 or len(items) < 4):
-        for it in _pbar(items, len(items), progress): take(_compute_chunk([it], cfg, root))
-    elif items:
-        size = max(1, min(16, len(items) // (nj * 8)))
-        chunks = [items[k:k + size] for k in range(0, len(items), size)]
-        ctx = mp.get_context('fork' if sys.platform.startswith('linux') else 'spawn')
-        with ProcessPoolExecutor(nj, mp_context=ctx) as ex:
-            futs = [ex.submit(_compute_chunk, c, cfg, root) for c in chunks]
-            try:
-                for fut in _pbar(as_completed(futs), len(futs), progress): take(fut.result())
-            except BaseException:
-                for f in futs: f.cancel()
-                raise
+            if e is None and st is not None and index is not None: index.put(paths[todo[key][0]], st, digest)
+    try:
+        if items and (nj == 1 or len(items) < 4):
+            with _one_blas_thread():
+                for it in _pbar(items, len(items), progress): take(_compute_chunk([it], cfg, root))
+        elif items:
+            size = max(1, min(16, len(items) // (nj * 8)))
+            chunks = [items[k:k + size] for k in range(0, len(items), size)]
+            ctx = mp.get_context('fork' if sys.platform.startswith('linux') else 'spawn')
+            with ProcessPoolExecutor(nj, mp_context=ctx) as ex:
+                futs = [ex.submit(_worker_chunk, c, cfg, root) for c in chunks]
+                try:
+                    for fut in _pbar(as_completed(futs), len(futs), progress): take(fut.result())
+                except BaseException:
+                    for f in futs: f.cancel()
+                    raise
+    finally:
+        if index is not None: index.flush()
     return res

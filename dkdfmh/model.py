@@ -21,6 +21,21 @@ def conv_bn_relu(ni:int, # input channels
     return nn.Sequential(nn.Conv2d(ni, nf, ks, padding=padding), nn.BatchNorm2d(nf), nn.ReLU(inplace=True))
 
 # %% ../nbs/04_model.ipynb
+def _memory_format(x:torch.Tensor):
+    "channels_last if `x` is stored that way (and not also plainly contiguous), else contiguous_format"
+    cl = x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+    return torch.channels_last if cl else torch.contiguous_format
+
+class _CatChannels(torch.autograd.Function):
+    "`torch.cat([a, b], 1)` whose backward gives each input its gradient in that input's memory format"
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.n, ctx.fa, ctx.fb = a.shape[1], _memory_format(a), _memory_format(b)
+        return torch.cat([a, b], 1)
+    @staticmethod
+    def backward(ctx, g):
+        return g[:, :ctx.n].contiguous(memory_format=ctx.fa), g[:, ctx.n:].contiguous(memory_format=ctx.fb)
+
 class DualConv(nn.Module):
     "Parallel temporal (10x2) and spectral (2x8) convolutions, each with BN+ReLU, concatenated on channels"
     def __init__(self,
@@ -29,9 +44,33 @@ class DualConv(nn.Module):
         super().__init__()
         self.a = conv_bn_relu(1, nf, (10, 2), (4, 0))  # temporal texture
         self.b = conv_bn_relu(1, nf, (2, 8), (0, 3))   # spectral texture
-    def forward(self, x): return torch.cat([self.a(x), self.b(x)], 1)
+    def forward(self, x): return _CatChannels.apply(self.a(x), self.b(x))
 
 # %% ../nbs/04_model.ipynb
+class _HeadFusion(torch.autograd.Function):
+    "softmax over d of Q*K, times V, for qkv (B, T, F, 3, H, d); output (B, d, H, T, F) contiguous (the fused map's order)"
+    @staticmethod
+    def forward(ctx, qkv):
+        q, k, v = qkv.unbind(3)
+        w = torch.softmax(q * k, dim=-1)
+        ctx.save_for_backward(qkv, w)
+        if torch.compiler.is_compiling(): return (w * v).permute(0, 4, 3, 1, 2).contiguous()   # no strided out= in graphs
+        B, T, Fr, _, H, d = qkv.shape
+        out = qkv.new_empty(B, d, H, T, Fr)
+        torch.mul(w, v, out=out.permute(0, 3, 4, 2, 1))                 # the product lands in the fused map's order
+        return out
+    @staticmethod
+    def backward(ctx, g):
+        qkv, w = ctx.saved_tensors
+        q, k, v = qkv.unbind(3)
+        ga = g.permute(0, 3, 4, 2, 1)                                   # (B, T, F, H, d) view of the output's gradient
+        gs = torch._softmax_backward_data(ga * v, w, -1, w.dtype)    # gradient of Q*K
+        if torch.compiler.is_compiling(): return torch.stack([gs * k, gs * q, ga * w], 3)
+        gqkv = torch.empty_like(qkv, memory_format=torch.contiguous_format)
+        gq, gk, gv = gqkv.unbind(3)
+        torch.mul(gs, k, out=gq); torch.mul(gs, q, out=gk); torch.mul(ga, w, out=gv)
+        return gqkv
+
 class FusedMultiHeadAttention(nn.Module):
     "Head-fusion attention: per head softmax_channels(Q*K)*V, heads concatenated along time"
     def __init__(self,
@@ -45,18 +84,26 @@ class FusedMultiHeadAttention(nn.Module):
         self.ni, self.heads, self.dim = ni, heads, dim
         self.qkv = nn.Conv2d(ni, 3 * dim * heads, 1)  # all heads' Q, K, V in one 1x1 conv; channels ordered (3, d, H)
 
+    def project(self, x:torch.Tensor # (B, ni, T, F) feature map
+               )->torch.Tensor: # (B, T, F, 3, H, d): Q, K, V of every head at every position
+        "The `qkv` 1x1 convolution as one matrix product over positions, each head's channels contiguous"
+        B, C, T, Fr = x.shape
+        d, H = self.dim, self.heads
+        W = self.qkv.weight.view(3, d, H, C).transpose(1, 2).reshape(3 * H * d, C)
+        b = self.qkv.bias.view(3, d, H).transpose(1, 2).reshape(3 * H * d)
+        return F.linear(x.permute(0, 2, 3, 1), W, b).view(B, T, Fr, 3, H, d)
+
     def attend(self, x:torch.Tensor # (B, ni, T, F) feature map
               )->tuple[torch.Tensor, torch.Tensor]: # softmax weights and attended values, each (B, d, H, T, F)
         "Per-head softmax over channels of Q*K, and the attended values softmax(Q*K)*V"
-        B, _, T, Fr = x.shape
-        q, k, v = self.qkv(x).reshape(B, 3, self.dim, self.heads, T, Fr).unbind(1)
-        w = torch.softmax(q * k, dim=1)  # dim 1 = the d channels of each head
-        return w, w * v
+        q, k, v = self.project(x).unbind(3)
+        w = torch.softmax(q * k, dim=-1)  # over the d channels of each head
+        return w.permute(0, 4, 3, 1, 2), (w * v).permute(0, 4, 3, 1, 2)
 
     def forward(self, x:torch.Tensor # (B, ni, T, F) feature map
                )->torch.Tensor: # fused map (B, d, H*T, F), head h in rows h*T:(h+1)*T
         B, _, T, Fr = x.shape
-        return self.attend(x)[1].reshape(B, self.dim, self.heads * T, Fr)
+        return _HeadFusion.apply(self.project(x)).view(B, self.dim, self.heads * T, Fr)
 
     @torch.no_grad()
     def load_heads(self,
