@@ -164,13 +164,43 @@ def segment(feats:np.ndarray, # (frames, filters) log filterbank of one utteranc
     return np.lib.stride_tricks.sliding_window_view(feats, S, axis=0)[starts].transpose(0, 2, 1).copy()
 
 # %% ../nbs/01_features.ipynb
+def _map_dir(feats_list)->Path:
+    "Where a temporary segment file goes: beside the first memory-mapped input (the cache's disk), else the default cache"
+    for f in feats_list:
+        if isinstance(f, np.memmap) and getattr(f, 'filename', None): return Path(f.filename).parent
+    return default_cache_dir()
+
+def _segments_on_disk(feats_list, idx, hop, cfg):
+    "`segments_of` written to a temporary file that is mapped, then unlinked: its space is freed with the array"
+    folder = _map_dir(feats_list)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.segments-', suffix='.tmp')
+    utt, n, shape = [], 0, None
+    try:
+        with os.fdopen(fd, 'wb') as fh:
+            for i in idx:
+                s = segment(feats_list[i], hop, cfg)
+                if shape is None: shape = s.shape[1:]
+                elif s.shape[1:] != shape: raise ValueError(f"segments_of: utterance {i} has {s.shape[2]} filters, utterance {idx[0]} has {shape[1]}")
+                fh.write(np.ascontiguousarray(s).data)
+                utt.append(np.full(len(s), i, dtype=np.int64)); n += len(s)
+        X = np.memmap(tmp, dtype=np.float32, mode='r+', shape=(n, *shape))
+    finally:
+        try: os.unlink(tmp)                               # the map stays valid; the blocks are freed with it
+        except OSError: pass
+    return X, np.concatenate(utt)
+
 def segments_of(feats_list:list, # per-utterance (frames, filters) arrays (None entries are skipped)
                 hop:float, # seconds between segment starts
                 cfg:FeatureConfig=FeatureConfig(), # front-end settings
+                mmap:bool|None=None, # segments in a memory-mapped temporary file; None: when the inputs are memory maps
                )->tuple[np.ndarray, np.ndarray]: # X (N, seg_frames, filters) float32, utt (N,) int64
     "All segments of all utterances, with the index of the utterance each segment comes from."
-    segs = [(i, segment(f, hop, cfg)) for i, f in enumerate(feats_list) if f is not None]
-    if not segs: return np.zeros((0, cfg.seg_frames, cfg.nfilt), np.float32), np.zeros(0, np.int64)
+    idx = [i for i, f in enumerate(feats_list) if f is not None]
+    if not idx: return np.zeros((0, cfg.seg_frames, cfg.nfilt), np.float32), np.zeros(0, np.int64)
+    if mmap is None: mmap = all(isinstance(feats_list[i], np.memmap) for i in idx)
+    if mmap: return _segments_on_disk(feats_list, idx, hop, cfg)
+    segs = [(i, segment(feats_list[i], hop, cfg)) for i in idx]
     X = np.concatenate([s for _, s in segs])
     utt = np.concatenate([np.full(len(s), i, dtype=np.int64) for i, s in segs])
     return X, utt
@@ -208,6 +238,21 @@ def _replace_with(path, write):
     return Path(path)
 
 _NPY_F4 = re.compile(rb"\{'descr': '<f4', 'fortran_order': False, 'shape': \((\d+), (\d+)\), \} *\n")
+def _finite_on_disk(path, # an .npy file
+                    offset:int, # where its data start (bytes)
+                    count:int, # float32 values to check
+                    chunk:int=1 << 20, # values read at a time
+                   )->bool:
+    "Whether `count` float32 values of `path` from `offset` are all finite, read a chunk at a time (nothing mapped or kept)"
+    buf = np.empty(max(1, min(count, chunk)), np.float32)
+    with open(path, 'rb') as f:
+        f.seek(offset)
+        while count > 0:
+            k = min(count, len(buf))
+            if f.readinto(memoryview(buf[:k]).cast('B')) != 4 * k or not np.isfinite(buf[:k]).all(): return False
+            count -= k
+    return True
+
 def _read_npy(path)->np.ndarray|None:
     "The array in an `.npy` file (writable), None if there is no file; raises on a damaged one"
     try:
@@ -295,10 +340,30 @@ class FeatureCache:
             return a
         except Exception as e:
             if isinstance(e, IsADirectoryError): return None
-            warnings.warn(f'corrupt feature cache entry {p} ({e}); recomputing')
-            try: p.unlink()
-            except OSError: pass
-            return None
+            return self._discard(p, e)
+    def open(self, digest:str, cfg:FeatureConfig)->np.memmap|None:
+        "The cached features as a read-only memory map (header read, values checked in chunks, nothing kept), or None like `load`."
+        p = self.entry(digest, cfg)
+        try: a = np.load(p, mmap_mode='r', allow_pickle=False)
+        except (FileNotFoundError, IsADirectoryError): return None
+        except ValueError as e: return self._discard(p, e)          # bad header, or shorter than it says
+        except OSError as e:
+            raise OSError(f"cannot memory-map the feature cache entry {p} ({e}); with very many files the process may have reached "
+                          "vm.max_map_count (one map per utterance): raise it, or use mmap=False") from None
+        try:
+            if not isinstance(a, np.memmap) or a.dtype != np.float32 or a.ndim != 2 or a.shape[1] != cfg.nfilt or len(a) == 0:
+                raise ValueError(f'unexpected {a.dtype} array of shape {a.shape}')
+            size = os.path.getsize(p)
+            if size != a.offset + a.nbytes: raise ValueError(f'{size} bytes for a float32 array of shape {a.shape}')
+            if not _finite_on_disk(p, a.offset, a.size): raise ValueError('non-finite values')
+        except (ValueError, OSError) as e: return self._discard(p, e)
+        return a
+    @staticmethod
+    def _discard(p:Path, e:Exception)->None:
+        warnings.warn(f'corrupt feature cache entry {p} ({e}); recomputing')
+        try: p.unlink()
+        except OSError: pass
+        return None
     def save(self, digest:str, cfg:FeatureConfig, feats:np.ndarray)->Path:
         "Store `feats` atomically."
         f = self.folder(cfg)
@@ -331,27 +396,33 @@ def _stat(path)->os.stat_result:
     except OSError as e: raise AudioError(path, f'cannot read file ({e.strerror or e})') from None
 
 def _compute_chunk(items, # [(key, path, digest or None)]
-                   cfg, root): # front end; cache folder (None: no cache)
+                   cfg, root, # front end; cache folder (None: no cache)
+                   keep:bool=True): # False: features that are in the cache are not returned (None: the caller maps the entry)
     "Features of each item, from the cache if there, else computed and stored; errors are returned, not raised."
     cache, out = (FeatureCache(root) if root is not None else None), []
     for key, path, digest in items:
         try:
             st = None
             if cache is not None and digest is None: st = _stat(path); digest = file_digest(path)
-            a = cache.load(digest, cfg) if cache is not None else None
+            a = None
+            if cache is not None:
+                if keep: a = cache.load(digest, cfg)
+                elif cache.entry(digest, cfg).is_file(): out.append((key, digest, st, None, None)); continue
             if a is None:
                 a = logfbank(load_audio(path, cfg.sr), cfg)
                 if st is not None and DigestIndex.stat_key(_stat(path)) != DigestIndex.stat_key(st):
                     digest = st = None                     # changed while we read it: do not cache or index
-                if cache is not None and digest is not None: cache.save(digest, cfg, a)
+                if cache is not None and digest is not None:
+                    cache.save(digest, cfg, a)
+                    if not keep: a = None
             out.append((key, digest, st, a, None))
         except AudioError as e: out.append((key, None, None, None, e))
     return out
 
-def _worker_chunk(items, cfg, root):
+def _worker_chunk(items, cfg, root, keep=True):
     "`_compute_chunk` in a worker process: BLAS on one thread for the worker's life"
     _pin_one_blas_thread()
-    return _compute_chunk(items, cfg, root)
+    return _compute_chunk(items, cfg, root, keep)
 
 def _pbar(it, total, progress):
     "fastprogress bar, or the bare iterator (fastprogress still prints with display=False in a console)"
@@ -367,9 +438,11 @@ def extract_features(paths:list, # audio files
                      n_jobs:int|None=None, # worker processes (default: the usable CPU cores)
                      progress:bool=True, # show a fastprogress bar
                      on_error:str='raise', # 'raise': AudioError on a bad file; 'skip': warn and return None for it
+                     mmap:bool=False, # return read-only memory maps of the cache entries, keeping no features in memory
                     )->list: # per file: (frames, cfg.nfilt) float32 log filterbank (or None if skipped)
     "Log filterbanks of `paths`, in parallel, reusing and filling the on-disk cache."
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if mmap and cache_dir is False: raise ValueError("extract_features: mmap=True maps the on-disk cache entries; it cannot be used with cache_dir=False")
     paths = [Path(p) for p in paths]
     cache = None if cache_dir is False else FeatureCache(cache_dir)
     index = cache.index() if cache is not None else None
@@ -382,15 +455,21 @@ def extract_features(paths:list, # audio files
         except AudioError as e: fail(i, e); continue
         digest = index.get(p, st) if index is not None else None
         if digest is not None:
-            a = cache.load(digest, cfg)
+            a = cache.open(digest, cfg) if mmap else cache.load(digest, cfg)
             if a is not None: res[i] = a; continue
         key = digest or os.path.abspath(p)              # same content or same file: computed once
         todo.setdefault(key, []).append(i); known[key] = digest
     items = [(k, paths[ix[0]], known[k]) for k, ix in todo.items()]
     nj = min(_n_jobs(n_jobs), max(1, len(items)))
     root = cache.root if cache is not None else None
+    def mapped(path, digest):
+        a = cache.open(digest, cfg)
+        if a is None: cache.compute(path, cfg, digest); a = cache.open(digest, cfg)   # removed or damaged meanwhile: once more
+        if a is None: raise RuntimeError(f"{path}: its feature cache entry {cache.entry(digest, cfg)} cannot be memory-mapped")
+        return a
     def take(out):
         for key, digest, st, a, e in out:
+            if e is None and a is None: a = mapped(paths[todo[key][0]], digest)
             for i in todo[key]:
                 if e is not None: fail(i, AudioError(paths[i], e.problem))
                 else: res[i] = a
@@ -398,13 +477,13 @@ def extract_features(paths:list, # audio files
     try:
         if items and (nj == 1 or len(items) < 4):
             with _one_blas_thread():
-                for it in _pbar(items, len(items), progress): take(_compute_chunk([it], cfg, root))
+                for it in _pbar(items, len(items), progress): take(_compute_chunk([it], cfg, root, not mmap))
         elif items:
             size = max(1, min(16, len(items) // (nj * 8)))
             chunks = [items[k:k + size] for k in range(0, len(items), size)]
             ctx = mp.get_context('fork' if sys.platform.startswith('linux') else 'spawn')
             with ProcessPoolExecutor(nj, mp_context=ctx) as ex:
-                futs = [ex.submit(_worker_chunk, c, cfg, root) for c in chunks]
+                futs = [ex.submit(_worker_chunk, c, cfg, root, not mmap) for c in chunks]
                 try:
                     for fut in _pbar(as_completed(futs), len(futs), progress): take(fut.result())
                 except BaseException:
