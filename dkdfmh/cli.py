@@ -12,10 +12,11 @@ from fastcore.docments import docments
 from fastcore.meta import delegates
 
 # %% auto 0
-__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEMO_RECIPE', 'DEFAULT_MODEL', 'UsageError', 'one_line', 'CLIParser', 'make_parser',
-           'one_line_warnings', 'run_cli', 'parse_options', 'synthetic_root', 'cli_corpus', 'prepare_run',
-           'selected_weights', 'train_command', 'cli_parser', 'dkdfmh_train', 'evaluate_command', 'dkdfmh_evaluate',
-           'predict_command', 'dkdfmh_predict', 'experiments_command', 'dkdfmh_experiments']
+__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'DEFAULT_MODEL', 'UsageError', 'one_line', 'CLIParser',
+           'make_parser', 'one_line_warnings', 'run_cli', 'parse_options', 'synthetic_root', 'cli_corpus',
+           'check_device', 'prepare_run', 'selected_weights', 'train_command', 'cli_parser', 'dkdfmh_train',
+           'evaluate_command', 'dkdfmh_evaluate', 'predict_command', 'dkdfmh_predict', 'experiments_command',
+           'dkdfmh_experiments']
 
 # %% ../nbs/11_cli.ipynb
 class UsageError(ValueError):
@@ -163,6 +164,17 @@ def cli_corpus(corpus:Literal['synthetic', 'emodb', 'iemocap', 'ravdess', 'crema
     return SimpleNamespace(name=name, root=root, options=options, path=path, table=table)
 
 # %% ../nbs/11_cli.ipynb
+DEVICES = ('auto', 'cpu', 'cuda') # the --device choices
+
+def check_device(device:str, # 'auto', 'cpu' or 'cuda'
+                )->str: # `device`, checked
+    "`device` if it can be used here; `--device cuda` without a CUDA device is a `UsageError` (one line)"
+    if device not in DEVICES: raise UsageError(f"--device {device}: use one of {', '.join(DEVICES)}")
+    if device == 'cuda':
+        import torch
+        if not torch.cuda.is_available(): raise UsageError("--device cuda: torch sees no CUDA device (use --device auto or cpu)")
+    return device
+
 DEMO_RECIPE = dict(folds=(0,), epochs=12, lr=1e-3, bs=16, warmup=4.) # synthetic corpus without --paper; n_folds = its speakers
 
 def _describe(cfg)->str:
@@ -188,10 +200,8 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
                )->SimpleNamespace: # cfg (`Config`), recipe (its description), corpus (`cli_corpus`)
     "Load the corpus and build the training `Config`: paper, library defaults or synthetic demo, with the given settings on top"
     if paper and kwargs.get('corpus') is None: kwargs['corpus'] = 'iemocap'
+    check_device(device)                                               # before the corpus is read
     c = cli_corpus(**kwargs)
-    if device == 'cuda':
-        import torch
-        if not torch.cuda.is_available(): raise UsageError("--device cuda: torch sees no CUDA device (use --device auto or cpu)")
     from dkdfmh.train import Config, paper_config
     base = dict(corpus=c.name, root=c.root, corpus_options=c.options, device=device, cache_dir=kwargs.get('cache_dir'))
     if paper:
@@ -403,6 +413,7 @@ def evaluate_command(model:str, # model file: model.pth from dkdfmh_train (any s
     "Score a model file on a corpus, or on one fold's test speakers: WA, UA, per-class recall, confusion matrix"
     mp = Path(model)
     if not mp.exists(): raise UsageError(f"model file {model}: not found")
+    check_device(device)
     c = cli_corpus(**kwargs)
     import numpy as np, pandas as pd, torch
     from fastprogress.fastprogress import progress_bar
@@ -495,6 +506,7 @@ def predict_command(path:str, # an audio file, or a folder of them
     p = Path(path)
     if not p.exists(): raise UsageError(f"{path}: no such file or folder")
     mp = _model_path(model)
+    check_device(device)
     if p.is_file():
         from dkdfmh.audio import load_audio
         load_audio(p)                                                  # a bad file fails before the model loads

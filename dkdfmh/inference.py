@@ -22,7 +22,7 @@ from .train import pick_device
 # %% auto 0
 __all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'AUDIO_EXTS', 'as_signal', 'segment_times', 'Prediction', 'prob_columns',
            'make_prediction', 'Predictor', 'ModelFileError', 'save_model', 'load_model', 'audio_files',
-           'predict_folder', 'plot_timeline']
+           'predict_folder', 'timeline_spans', 'plot_timeline']
 
 # %% ../nbs/10_inference.ipynb
 def as_signal(x, # 1-D (samples,) or 2-D (frames, channels) / (channels, frames) array, or a torch tensor
@@ -396,6 +396,16 @@ def predict_folder(predictor:Predictor, # the model
     return df
 
 # %% ../nbs/10_inference.ipynb
+def timeline_spans(prediction:Prediction, # from `Predictor.predict` (or `make_prediction`)
+                  )->tuple[np.ndarray, np.ndarray]: # from_s, to_s of each segment's piece; together they tile [0, duration]
+    "The piece of the recording each segment stands for on a timeline: the times nearer its centre than any other's"
+    tl = prediction.timeline
+    if not len(tl): raise ValueError("timeline_spans: the prediction has no segments")
+    c = ((tl['start_s'] + tl['end_s']) / 2).to_numpy(dtype=np.float64)
+    if (np.diff(c) < 0).any(): raise ValueError("timeline_spans: the timeline's segments are not in time order")
+    edges = np.concatenate([[0.], (c[1:] + c[:-1]) / 2, [float(prediction.duration)]])
+    return edges[:-1], edges[1:]
+
 def plot_timeline(prediction:Prediction, # from `Predictor.predict`
                   audio=None, # the signal to draw (default: read from `prediction.path`)
                   sr:int=16000, # sample rate of `audio`
@@ -413,12 +423,12 @@ def plot_timeline(prediction:Prediction, # from `Predictor.predict`
         fig, (ax0, ax1) = plt.subplots(2, 1, sharex=True, figsize=figsize, gridspec_kw=dict(height_ratios=[1, 2]))
         ax0.plot(np.arange(len(audio)) / sr, audio, lw=0.4, color='0.3'); ax0.set_ylabel('amplitude')
     else: fig, ax1 = plt.subplots(1, 1, figsize=figsize); ax0 = ax1
-    x = ((tl.start_s + tl.end_s) / 2).to_numpy()
-    P = tl[cols].to_numpy().T
-    if len(x) == 1: x, P = tl[['start_s', 'end_s']].to_numpy()[0], np.repeat(P, 2, axis=1)
+    t0, t1 = timeline_spans(prediction)
+    x = np.stack([t0, t1], 1).ravel()                                 # each segment's piece: its start and end
+    P = np.repeat(tl[cols].to_numpy().T, 2, axis=1)                   # its probabilities held over the piece
     if kind == 'area': ax1.stackplot(x, P, labels=vocab, alpha=0.85)
     else:
-        for c, row in zip(vocab, P): ax1.plot(x, row, marker='o', ms=3, label=c)
+        for c, row in zip(vocab, P): ax1.plot(x, row, label=c)
     ax1.set_ylim(0, 1); ax1.set_xlim(0, prediction.duration)
     ax1.set_xlabel('time (s)'); ax1.set_ylabel('probability per segment')
     ax1.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize='small')
