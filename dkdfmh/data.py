@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_data.ipynb 3
 from __future__ import annotations
-import random
+import os, random
 import numpy as np
 import pandas as pd
 import torch
@@ -12,10 +12,17 @@ import torch.nn.functional as F
 from fastai.torch_core import default_device
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from .features import FeatureConfig, segments_of, extract_features
+from fastai.callback.core import Callback
+from fastprogress.fastprogress import progress_bar
+from .audio import AudioError, load_audio
+from .features import (FeatureConfig, FeatureCache, segments_of, segment_starts, pad_to, extract_features, logfbank,
+                             file_digest, default_cache_dir)
 
 # %% auto 0
-__all__ = ['NO_LABEL', 'SegmentCE', 'make_vocab', 'SegmentData', 'SegmentDL', 'SegmentDataLoaders', 'segment_dls', 'corpus_dls']
+__all__ = ['NO_LABEL', 'NORMS', 'PERTURBATIONS', 'PERTURB_VERSION', 'SegmentCE', 'make_vocab', 'SegmentData', 'SegmentDL',
+           'SegmentDataLoaders', 'segment_dls', 'corpus_dls', 'segment_stats', 'FeatureNorm', 'OffsetSegmentData',
+           'class_weights', 'balanced_weights', 'spec_mask', 'SpecAugment', 'mixup_targets', 'SegmentMixup',
+           'perturb_audio', 'perturbed_features']
 
 # %% ../nbs/06_data.ipynb
 NO_LABEL = -100 # `y` of unlabelled segments (PyTorch's `ignore_index`)
@@ -134,17 +141,31 @@ class SegmentDL(DataLoader):
                  drop_last:bool=False, # drop the last incomplete batch
                  seed:int|None=None, # seed of the shuffling generator; None: random
                  device=None, # where batches go; None: `default_device()`
+                 weights=None, # per-segment sampling weights: a shuffled pass then draws len(dataset) segments with replacement
                  **kwargs, # passed to fastai's `DataLoader` (e.g. `after_batch`)
                 ):
         super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last,
                          device=default_device() if device is None else device, **kwargs)
         self.seed = seed
         if seed is not None: self.rng = random.Random(seed)
+        self.weights, self._cum = None, None
+        if weights is not None:
+            w = np.asarray(weights, dtype=np.float64).reshape(-1)
+            if len(w) != len(dataset) or not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+                raise ValueError(f"SegmentDL: weights must be {len(dataset)} finite non-negative numbers, not all 0")
+            self.weights, self._cum = w, np.cumsum(w).tolist()
+    def get_idxs(self):
+        if self._cum is None or not self.shuffle: return super().get_idxs()
+        return self.rng.choices(range(self.n), cum_weights=self._cum, k=self.n)   # class-balanced sampling (see below)
+    def before_iter(self):
+        super().before_iter()
+        if self.shuffle and hasattr(self.dataset, 'resample'): self.dataset.resample(self.rng)   # random offsets (see below)
     def create_item(self, s): return s
     def create_batch(self, b): return self.dataset[torch.as_tensor(b, dtype=torch.long)]
     def retain(self, res, b): return res
     def new(self, dataset=None, cls=None, **kwargs):
-        return super().new(dataset=dataset, cls=cls, **{'seed': self.seed, **kwargs})
+        same = dataset is None or dataset is self.dataset                 # sampling weights belong to this dataset
+        return super().new(dataset=dataset, cls=cls, **{'seed': self.seed, 'weights': self.weights if same else None, **kwargs})
     @property
     def vocab(self): return self.dataset.vocab
     def decode_batch(self, b, max_n=9, full=True):
@@ -158,16 +179,17 @@ class SegmentDataLoaders(DataLoaders):
     def __init__(self, *loaders, path='.', device=None,
                  cfg:FeatureConfig=FeatureConfig(), # front-end and segmenter settings
                  test_src=None, # (feats, labels, test rows) of the split, for `test_segments()`
+                 norm=None, # the fitted `FeatureNorm` the split went through (None: raw features); `test_segments` applies it to new utterances
                 ):
         super().__init__(*loaders, path=path, device=device)
-        self.cfg, self.test_src = cfg, test_src
+        self.cfg, self.test_src, self.norm = cfg, test_src, norm
     @property
     def vocab(self)->list: return self.train_ds.vocab
     @property
     def c(self)->int: return len(self.vocab)
     def new_empty(self):
         loaders = [dl.new(dl.dataset.new_empty()) for dl in self.loaders]
-        return type(self)(*loaders, path=self.path, device=self.device, cfg=self.cfg)
+        return type(self)(*loaders, path=self.path, device=self.device, cfg=self.cfg, norm=getattr(self, 'norm', None))
 
     def test_segments(self,
                       feats_list:list|None=None, # per-utterance log filterbanks; None: the split's test side
@@ -175,14 +197,16 @@ class SegmentDataLoaders(DataLoaders):
                       hop:float|None=None, # default `cfg.test_hop`
                       bs:int|None=None, # default: the validation batch size
                       rows=None, # table rows of the utterances, kept as `dataset.rows`
+                      speakers=None, # speaker of each utterance of `feats_list` (only for loaders standardised per speaker)
                      )->SegmentDL:
-        "An in-order loader of segments at the test hop, with this vocabulary"
+        "An in-order loader of segments at the test hop, with this vocabulary (and the split's normalisation)"
         if feats_list is None:
             if self.test_src is None: raise ValueError("test_segments: these DataLoaders carry no split (exported or built by hand): pass feats_list")
-            feats, all_labels, rows = self.test_src
+            feats, all_labels, rows = self.test_src                    # already normalised with the split
             if len(rows) == 0: raise ValueError("test_segments: the split has no test rows")
             feats_list = [feats[i] for i in rows]
             labels = None if all_labels is None else [all_labels[i] for i in rows]
+        elif getattr(self, 'norm', None) is not None: feats_list = self.norm(feats_list, speakers)
         ds = SegmentData.from_feats(feats_list, labels, self.vocab, self.cfg.test_hop if hop is None else hop, self.cfg, rows)
         return SegmentDL(ds, bs=self.valid.bs if bs is None else bs, device=self.device)
 
@@ -206,6 +230,12 @@ def _check_split(split, n):
     if not len(sides['train']): raise ValueError(f"split {getattr(split, 'name', '')!r}: no training rows")
     return sides
 
+def _norm_rows(fn, feats, rows, speakers):
+    "Copy of the per-row list `feats` with `rows` standardised by `fn` (together: speaker statistics span them)"
+    out = list(feats)
+    for i, f in zip(rows, fn([feats[i] for i in rows], None if speakers is None else speakers[rows])): out[i] = f
+    return out
+
 def segment_dls(feats:list, # per-row (frames, nfilt) log filterbanks of the whole corpus table
                 labels, # the table's label column (one per row)
                 split, # a `dkdfmh.splits.Split` (train, valid, test row indices)
@@ -218,6 +248,11 @@ def segment_dls(feats:list, # per-row (frames, nfilt) log filterbanks of the who
                 device=None, # where batches go (default `default_device()`)
                 after_batch=None, # function (x, y, utt, seg) -> (x, y, utt, seg) applied to training batches
                 path='.', # the learner's path (for `export`)
+                norm='none', # 'none', 'global', 'utterance', 'speaker' (see `FeatureNorm`) or a fitted `FeatureNorm`
+                speakers=None, # the table's speaker column (needed by norm='speaker')
+                random_offsets:bool=False, # cut the training segments at fresh random offsets every epoch (`OffsetSegmentData`)
+                balanced:bool=False, # class-balanced sampling of training segments (`balanced_weights`)
+                train_variants:list=(), # per-row feature lists of perturbed copies (`perturbed_features`): extra training utterances
                )->SegmentDataLoaders:
     "Training (1-s hop, shuffled) and validation (0.4-s hop) segment loaders for one split"
     if len(labels) != len(feats): raise ValueError(f"segment_dls: {len(feats)} feature arrays but {len(labels)} labels")
@@ -225,11 +260,30 @@ def segment_dls(feats:list, # per-row (frames, nfilt) log filterbanks of the who
     vocab = make_vocab(labels) if vocab is None else list(vocab)
     labels = np.asarray(labels, dtype=object)
     device = default_device() if device is None else device
+    for j, v in enumerate(train_variants):
+        if len(v) != len(feats): raise ValueError(f"segment_dls: train_variants[{j}] has {len(v)} feature arrays for {len(feats)} rows")
+    spk, fn = None, None
+    if speakers is not None:
+        spk = np.asarray(speakers, dtype=object).reshape(-1)
+        if len(spk) != len(feats): raise ValueError(f"segment_dls: {len(feats)} feature arrays but {len(spk)} speakers")
+    if not (isinstance(norm, str) and norm == 'none'):                     # (the levers are defined further down)
+        if not isinstance(norm, FeatureNorm) and norm not in NORMS: raise ValueError(f"segment_dls: norm must be one of {NORMS} or a FeatureNorm, got {norm!r}")
+        fn = norm if isinstance(norm, FeatureNorm) else FeatureNorm.fit(norm, [feats[i] for i in sides['train']], cfg)
+        if fn.how == 'speaker' and spk is None: raise ValueError("segment_dls: norm='speaker' needs `speakers` (the table's speaker column)")
+        feats = _norm_rows(fn, feats, np.unique(np.concatenate(list(sides.values()))), spk)
+        train_variants = [_norm_rows(fn, v, sides['train'], spk) for v in train_variants]
     def side(k, hop): return SegmentData.from_feats([feats[i] for i in sides[k]], labels[sides[k]], vocab, hop, cfg, sides[k])
     kw = {} if after_batch is None else dict(after_batch=after_batch)
-    train = SegmentDL(side('train', cfg.train_hop), bs=bs, shuffle=True, drop_last=drop_last, seed=seed, device=device, **kw)
+    if random_offsets or len(train_variants):
+        tr = sides['train']
+        flist = [feats[i] for i in tr] + [v[i] for v in train_variants for i in tr]
+        rows = np.tile(tr, 1 + len(train_variants))
+        tds = (OffsetSegmentData if random_offsets else SegmentData).from_feats(flist, labels[rows], vocab, cfg.train_hop, cfg, rows)
+    else: tds = side('train', cfg.train_hop)
+    if balanced: kw['weights'] = balanced_weights(tds.y, len(vocab))
+    train = SegmentDL(tds, bs=bs, shuffle=True, drop_last=drop_last, seed=seed, device=device, **kw)
     valid = SegmentDL(side('valid', cfg.test_hop), bs=val_bs or bs, shuffle=False, device=device)
-    return SegmentDataLoaders(train, valid, path=path, device=device, cfg=cfg, test_src=(feats, labels, sides['test']))
+    return SegmentDataLoaders(train, valid, path=path, device=device, cfg=cfg, test_src=(feats, labels, sides['test']), norm=fn)
 
 # %% ../nbs/06_data.ipynb
 def corpus_dls(df:pd.DataFrame, # corpus table (`dkdfmh.corpora.load_corpus`): needs `path` and `label` columns
@@ -250,3 +304,295 @@ def corpus_dls(df:pd.DataFrame, # corpus table (`dkdfmh.corpora.load_corpus`): n
     feats = [None] * n
     for i, f in zip(used, extract_features(df['path'].to_numpy()[used], cfg, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)): feats[i] = f
     return segment_dls(feats, df['label'].reset_index(drop=True), split, vocab=make_vocab(df['label']) if vocab is None else vocab, cfg=cfg, **kwargs)
+
+# %% ../nbs/06_data.ipynb
+NORMS = ('none', 'global', 'utterance', 'speaker')
+
+def segment_stats(feats_list:list, # per-utterance (frames, filters) log filterbanks (None entries are skipped)
+                  hop:float, # seconds between segment starts (the training hop)
+                  cfg:FeatureConfig=FeatureConfig(), # segmenter settings (seg_frames, pad)
+                 )->tuple: # (mean (filters,), std (filters,)) float64
+    "Per-filter mean and std over every frame of every segment `segments_of(feats_list, hop, cfg)` cuts, without cutting them"
+    S, n, s1, s2 = cfg.seg_frames, 0., 0., 0.
+    for f in feats_list:
+        if f is None: continue
+        f = np.asarray(f, dtype=np.float64)
+        if len(f) < S: f, w = pad_to(f, S, cfg.pad), np.ones(S)           # one padded segment
+        else:                                                            # how many segments hold each frame
+            st = segment_starts(len(f), hop, cfg)
+            d = np.zeros(len(f) + 1); np.add.at(d, st, 1.); np.add.at(d, st + S, -1.)
+            w = np.cumsum(d)[:-1]
+        n, s1, s2 = n + w.sum(), s1 + w @ f, s2 + w @ (f * f)
+    if not n: raise ValueError("segment_stats: no features (every entry is None)")
+    mean = s1 / n
+    return mean, np.sqrt(np.maximum(s2 / n - mean * mean, 0.))
+
+def _standardise(f, mean, std, eps):
+    return ((np.asarray(f, dtype=np.float64) - mean) / np.where(std > eps, std, 1.)).astype(np.float32)
+
+class FeatureNorm:
+    "Per-filter standardisation of log filterbanks: 'none', 'global' (training-segment statistics), 'utterance' or 'speaker'"
+    def __init__(self,
+                 how:str='none', # one of NORMS
+                 mean=None, # (filters,) mean ('global' only)
+                 std=None, # (filters,) standard deviation ('global' only)
+                 eps:float=1e-5, # standard deviations below this are not divided by
+                ):
+        if how not in NORMS: raise ValueError(f"FeatureNorm: how must be one of {NORMS}, got {how!r}")
+        if how == 'global' and (mean is None or std is None): raise ValueError("FeatureNorm('global') needs mean and std: use FeatureNorm.fit")
+        self.how, self.eps = how, eps
+        self.mean = None if mean is None else np.asarray(mean, dtype=np.float64).reshape(-1)
+        self.std = None if std is None else np.asarray(std, dtype=np.float64).reshape(-1)
+
+    @classmethod
+    def fit(cls,
+            how:str, # one of NORMS
+            train_feats:list, # the training utterances' (frames, filters) features ('global' uses them)
+            cfg:FeatureConfig=FeatureConfig(), # segmenter settings: 'global' counts frames as the training segments hold them
+            eps:float=1e-5, # see `FeatureNorm`
+           )->FeatureNorm:
+        "The normaliser of one split: for 'global', the per-filter mean and std of its training segments (at `cfg.train_hop`)"
+        if how == 'global': return cls(how, *segment_stats(train_feats, cfg.train_hop, cfg), eps=eps)
+        return cls(how, eps=eps)
+
+    @property
+    def transductive(self)->bool:
+        "Whether test utterances are standardised with statistics of unlabelled test audio ('speaker')"
+        return self.how == 'speaker'
+
+    def __call__(self,
+                 feats_list:list, # per-utterance (frames, filters) features (None entries stay None)
+                 speakers=None, # speaker of each utterance ('speaker' only)
+                )->list: # standardised float32 copies
+        "Standardise `feats_list`"
+        feats_list = list(feats_list)
+        if self.how == 'none': return feats_list
+        if self.how == 'global':
+            return [None if f is None else _standardise(f, self.mean, self.std, self.eps) for f in feats_list]
+        if self.how == 'utterance':
+            return [None if f is None else _standardise(f, np.mean(f, 0, dtype=np.float64), np.std(f, 0, dtype=np.float64), self.eps)
+                    for f in feats_list]
+        if speakers is None: raise ValueError("FeatureNorm('speaker'): pass `speakers`, the speaker of each utterance")
+        spk = np.asarray(speakers, dtype=object).reshape(-1)
+        if len(spk) != len(feats_list): raise ValueError(f"FeatureNorm('speaker'): {len(feats_list)} utterances but {len(spk)} speakers")
+        keep = [i for i, f in enumerate(feats_list) if f is not None]
+        if pd.isna(spk[keep]).any(): raise ValueError("FeatureNorm('speaker'): some utterances have no speaker")
+        out = [None] * len(feats_list)
+        for s in pd.unique(spk[keep]):
+            idx = [i for i in keep if spk[i] == s]
+            allf = np.concatenate([np.asarray(feats_list[i], dtype=np.float64) for i in idx])
+            mean, std = allf.mean(0), allf.std(0)
+            for i in idx: out[i] = _standardise(feats_list[i], mean, std, self.eps)
+        return out
+
+    def to_dict(self)->dict:
+        "JSON-able form (what a result record keeps)"
+        return dict(how=self.how, eps=self.eps, mean=None if self.mean is None else self.mean.tolist(), std=None if self.std is None else self.std.tolist())
+    @classmethod
+    def from_dict(cls, d:dict)->FeatureNorm: return cls(d['how'], d.get('mean'), d.get('std'), d.get('eps', 1e-5))
+    def __repr__(self): return f"FeatureNorm({self.how!r}{'' if self.mean is None else f', {len(self.mean)} filters'})"
+
+# %% ../nbs/06_data.ipynb
+class OffsetSegmentData(SegmentData):
+    "A training side whose segments are cut again at a random offset per utterance each time its shuffling loader starts a pass"
+    @classmethod
+    def from_feats(cls,
+                   feats_list:list, # per-utterance (frames, nfilt) log filterbanks (None: no segments)
+                   labels=None, # per-utterance labels (None: unlabelled)
+                   vocab:list|None=None, # class names; default `make_vocab(labels)`
+                   hop:float|None=None, # seconds between segment starts (their count per utterance); default `cfg.test_hop`
+                   cfg:FeatureConfig=FeatureConfig(), # front-end and segmenter settings
+                   rows=None, # corpus-table row of each utterance
+                  )->OffsetSegmentData:
+        "As `SegmentData.from_feats`, keeping the utterances' frames to cut from"
+        ds = super().from_feats(feats_list, labels, vocab, hop, cfg, rows)
+        S, h = cfg.seg_frames, cfg.hop_frames(ds.hop)
+        frames, base, n, off = [], np.zeros(len(feats_list), np.int64), np.zeros(len(feats_list), np.int64), 0
+        for i, f in enumerate(feats_list):
+            if f is None: continue
+            f = np.asarray(f, dtype=np.float32)
+            if len(f) < S: f = pad_to(f, S, cfg.pad)
+            base[i], n[i] = off, len(f)
+            frames.append(f); off += len(f)
+        u = ds.utt.numpy()
+        first = np.r_[0, np.flatnonzero(np.diff(u)) + 1] if len(u) else np.zeros(0, np.int64)
+        ds.frames = torch.from_numpy(np.concatenate(frames)) if frames else torch.zeros(0, cfg.nfilt)
+        ds.base, ds.n_frames, ds.S, ds.h = base, n, S, h
+        ds.pos = np.arange(len(u)) - np.repeat(first, np.diff(np.r_[first, len(u)]))   # j: the segment's rank in its utterance
+        ds.starts = np.concatenate([segment_starts(len(f), ds.hop, cfg) for f in feats_list if f is not None] or [np.zeros(0, np.int64)])
+        return ds
+
+    def resample(self,
+                 rng:random.Random, # random generator (the loader's)
+                ):
+        "Cut every segment again: utterance u starts at o_u, o_u + hop, ... (clipped to its end), o_u uniform in [0, min(hop, frames - S + 1))"
+        if not hasattr(self, 'frames') or not len(self.utt): return
+        u = self.utt.numpy()
+        live = np.unique(u)
+        o = np.zeros(len(self.n_frames), np.int64)
+        for i in live: o[i] = rng.randrange(min(self.h, int(self.n_frames[i]) - self.S + 1))
+        self.starts = np.minimum(o[u] + self.pos * self.h, self.n_frames[u] - self.S)
+        idx = (self.base[u] + self.starts)[:, None] + np.arange(self.S)
+        self.x = self.frames[torch.from_numpy(idx)]
+
+# %% ../nbs/06_data.ipynb
+def _class_counts(y, n_classes):
+    y = torch.as_tensor(y).long().reshape(-1)
+    y = y[y != NO_LABEL]
+    if len(y) and (y.min() < 0 or y.max() >= n_classes): raise ValueError(f"class indices must lie in 0..{n_classes - 1}, got {int(y.min())}..{int(y.max())}")
+    return y, torch.bincount(y, minlength=n_classes).double()
+
+def class_weights(y, # (N,) class index of each training segment (NO_LABEL ignored)
+                  n_classes:int, # number of classes C
+                 )->torch.Tensor: # (C,) float32: N / (K n_c) for the K classes present, 0 for absent ones
+    "Inverse-frequency cross-entropy weights: every present class gets the same total weight"
+    y, cnt = _class_counts(y, n_classes)
+    if not len(y): raise ValueError("class_weights: no labelled segments")
+    k = int((cnt > 0).sum())
+    return torch.where(cnt > 0, len(y) / (k * cnt.clamp(min=1)), torch.zeros_like(cnt)).float()
+
+def balanced_weights(y, # (N,) class index of each segment
+                     n_classes:int|None=None, # number of classes (default: max(y) + 1)
+                    )->np.ndarray: # (N,) sampling weight 1 / n_class of each segment (0 for unlabelled ones)
+    "Per-segment sampling weights that make every class equally likely"
+    yt = torch.as_tensor(y).long().reshape(-1)
+    n_classes = int(yt.max()) + 1 if n_classes is None else n_classes
+    yl, cnt = _class_counts(yt, n_classes)
+    if not len(yl): raise ValueError("balanced_weights: no labelled segments")
+    w = torch.zeros(len(yt), dtype=torch.float64)
+    lab = yt != NO_LABEL
+    w[lab] = 1. / cnt[yt[lab]]
+    return w.numpy()
+
+# %% ../nbs/06_data.ipynb
+def _bands(n_seg, size, count, width, g, device):
+    "(n_seg, size) bool: `count` bands per row of width uniform in 0..width at uniform positions"
+    m = torch.zeros(n_seg, size, dtype=torch.bool)
+    if count and width:
+        pos = torch.arange(size)
+        for _ in range(count):
+            w = torch.randint(0, min(width, size) + 1, (n_seg, 1), generator=g)
+            s = (torch.rand(n_seg, 1, generator=g) * (size - w + 1)).long()
+            m |= (pos >= s) & (pos < s + w)
+    return m.to(device)
+
+def spec_mask(x:torch.Tensor, # (B, T, F) segments
+              time_masks:int=2, # time bands per segment
+              time_width:int=20, # widest time band, frames
+              freq_masks:int=2, # frequency bands per segment
+              freq_width:int=8, # widest frequency band, filters
+              generator:torch.Generator|None=None, # CPU random generator (None: torch's global one)
+             )->tuple: # (masked copy of x, mask (B, T, F) bool)
+    "SpecAugment time and frequency masking; masked cells take the segment's mean"
+    if x.ndim != 3: raise ValueError(f"spec_mask: need segments (B, T, F), got shape {tuple(x.shape)}")
+    for k, v in dict(time_masks=time_masks, time_width=time_width, freq_masks=freq_masks, freq_width=freq_width).items():
+        if not (isinstance(v, int) and v >= 0): raise ValueError(f"spec_mask: {k} must be an int >= 0, got {v!r}")
+    B, T, Fq = x.shape
+    mask = _bands(B, T, time_masks, time_width, generator, x.device)[:, :, None] | _bands(B, Fq, freq_masks, freq_width, generator, x.device)[:, None, :]
+    fill = x.mean((1, 2), keepdim=True).expand_as(x)
+    return torch.where(mask, fill, x), mask
+
+class SpecAugment(Callback):
+    "Mask time and frequency bands of every training segment (`spec_mask`); validation batches are left alone"
+    order, run_valid = 2, False
+    def __init__(self,
+                 time_masks:int=2, # time bands per segment
+                 time_width:int=20, # widest time band, frames
+                 freq_masks:int=2, # filter bands per segment
+                 freq_width:int=8, # widest filter band, filters
+                ):
+        spec_mask(torch.zeros(1, 1, 1), time_masks, time_width, freq_masks, freq_width)   # validates the arguments
+        self.time_masks, self.time_width, self.freq_masks, self.freq_width = time_masks, time_width, freq_masks, freq_width
+    def before_batch(self):
+        if not self.training: return
+        x, self.mask = spec_mask(self.xb[0], self.time_masks, self.time_width, self.freq_masks, self.freq_width)
+        self.learn.xb = (x, *self.xb[1:])
+
+# %% ../nbs/06_data.ipynb
+def mixup_targets(y_a:torch.Tensor, # (B,) class of the dominant segments
+                  y_b:torch.Tensor, # (B,) class of the segments mixed in
+                  lam:torch.Tensor, # (B,) weight of the dominant segment
+                  n_classes:int, # C
+                 )->torch.Tensor: # (B, C) lam onehot(y_a) + (1 - lam) onehot(y_b)
+    "Soft targets of a mixed batch: the convex combination of the two one-hot labels"
+    if (y_a < 0).any() or (y_b < 0).any(): raise ValueError("mixup_targets: unlabelled segments (NO_LABEL) cannot be mixed")
+    lam = lam.reshape(-1, 1).to(torch.float32)
+    return lam * F.one_hot(y_a, n_classes).float() + (1 - lam) * F.one_hot(y_b, n_classes).float()
+
+class SegmentMixup(Callback):
+    "Mixup of training segments: mixed inputs, soft targets, the soft-target cross-entropy as training loss"
+    order, run_valid = 3, False
+    def __init__(self, alpha:float=0.4): # Beta(alpha, alpha) of the mixing weight
+        if not alpha > 0: raise ValueError(f"SegmentMixup: alpha must be > 0, got {alpha!r}")
+        self.alpha = alpha
+    def before_train(self): self.old_lf, self.learn.loss_func = self.learn.loss_func, self.lf
+    def after_train(self): self.learn.loss_func = self.old_lf
+    def before_batch(self):
+        x, y = self.xb[0], self.yb[0]
+        lam = torch.distributions.Beta(self.alpha, self.alpha).sample((len(y),))
+        lam = torch.maximum(lam, 1 - lam)
+        self.perm, self.lam = torch.randperm(len(y)), lam
+        p = self.perm.to(y.device)
+        l3 = lam.to(x.device, x.dtype).reshape(-1, *[1] * (x.ndim - 1))
+        self.learn.xb = (l3 * x + (1 - l3) * x[p], *self.xb[1:])
+        self.y_a, self.y_b = y, y[p]
+    def lf(self, pred, *yb):
+        "Training loss: cross-entropy against the soft targets (`self.targets`)"
+        self.targets = mixup_targets(self.y_a, self.y_b, self.lam.to(pred.device), pred.shape[1])
+        w = getattr(self.old_lf, 'weight', None)
+        return F.cross_entropy(pred, self.targets.to(pred.dtype), weight=None if w is None else w.to(pred.device, pred.dtype))
+
+# %% ../nbs/06_data.ipynb
+PERTURBATIONS = ('speed', 'pitch')
+PERTURB_VERSION = '1' # bump when `perturb_audio` changes what it computes: invalidates cached copies
+
+def _check_perturbation(kind, factor, who):
+    if kind not in PERTURBATIONS: raise ValueError(f"{who}: kind must be one of {PERTURBATIONS}, got {kind!r}")
+    if isinstance(factor, bool) or not (isinstance(factor, (int, float)) and 0.5 <= factor <= 2):
+        raise ValueError(f"{who}: factor must be a number in [0.5, 2], got {factor!r}")
+
+def perturb_audio(y:np.ndarray, # mono signal
+                  sr:int, # its sample rate
+                  kind:str, # 'speed' or 'pitch'
+                  factor:float, # speed: playback rate; pitch: frequency ratio (12 log2(factor) semitones)
+                 )->np.ndarray: # float32 perturbed signal at `sr`
+    "A speed- or pitch-perturbed copy of `y` (librosa)"
+    import librosa
+    _check_perturbation(kind, factor, 'perturb_audio')
+    y = np.asarray(y, dtype=np.float32)
+    if factor == 1: return y.copy()
+    if kind == 'speed': out = librosa.resample(y, orig_sr=sr * factor, target_sr=sr)
+    else: out = librosa.effects.pitch_shift(y, sr=sr, n_steps=12 * np.log2(factor))
+    return np.asarray(out, dtype=np.float32)
+
+def perturbed_features(paths:list, # audio files
+                       kind:str, # 'speed' or 'pitch'
+                       factor:float, # see `perturb_audio`
+                       cfg:FeatureConfig=FeatureConfig(), # front end
+                       cache_dir=None, # feature cache root (None: `default_cache_dir()`; False: no cache)
+                       progress:bool=False, # progress bar
+                      )->list: # per file: (frames, cfg.nfilt) float32 log filterbank of the perturbed audio
+    "Log filterbanks of speed- or pitch-perturbed copies of `paths`, cached by content digest, perturbation and front end"
+    _check_perturbation(kind, factor, 'perturbed_features')
+    cache = index = None
+    if cache_dir is not False:
+        main = FeatureCache(cache_dir)
+        cache, index = FeatureCache(main.root/'perturbed'), main.index()
+    tag, out = f"{kind}{float(factor):g}-p{PERTURB_VERSION}", []
+    try:
+        for p in (progress_bar(list(paths), leave=False) if progress else paths):
+            try: st = os.stat(p)
+            except OSError as e: raise AudioError(p, 'file not found' if isinstance(e, FileNotFoundError) else f'cannot read file ({e})') from None
+            a, key = None, None
+            if cache is not None:
+                digest = index.get(p, st)
+                if digest is None: digest = file_digest(p); index.put(p, st, digest)
+                key = f"{digest}-{tag}"
+                a = cache.load(key, cfg)
+            if a is None:
+                a = logfbank(perturb_audio(load_audio(p, cfg.sr), cfg.sr, kind, factor), cfg)
+                if cache is not None: cache.save(key, cfg, a)
+            out.append(a)
+    finally:
+        if index is not None: index.flush()
+    return out

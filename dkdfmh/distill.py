@@ -15,7 +15,7 @@ from fastai.torch_core import get_random_states, set_random_states
 from .losses import kd_loss, tckd_loss, nckd_loss, dkd_loss
 
 # %% auto 0
-__all__ = ['DISTILL_LOSSES', 'warmup_weight', 'distill_loss_fn', 'DistillCallback']
+__all__ = ['DISTILL_LOSSES', 'warmup_weight', 'distill_loss_fn', 'DistillCallback', 'EnsembleTeacher']
 
 # %% ../nbs/07_distill.ipynb
 def warmup_weight(epoch:float, # 1-based epoch as in mdistiller (fastai's `learn.epoch + 1`); may be fractional
@@ -60,14 +60,16 @@ class DistillCallback(Callback):
                  augmented:bool=False, # the training inputs change between epochs (augmentation): never cache
                  check_cache:bool=True, # compare cached and live teacher logits on each epoch's first batch
                  cache_tol:float=1e-3, # allowed max |cached - live| relative to max(1, max |live|)
+                 scale:float=1., # multiplier of the distillation term: loss = loss_func + scale * w * L (1: the paper)
                 ):
         if not isinstance(teacher, nn.Module): raise TypeError(f"DistillCallback: teacher must be a torch nn.Module, got {type(teacher).__name__}")
         warmup_weight(1, warmup)   # validates warmup
+        if isinstance(scale, bool) or not (isinstance(scale, (int, float)) and scale >= 0): raise ValueError(f"DistillCallback: scale must be a number >= 0, got {scale!r}")
         self.loss_fn = distill_loss_fn(loss, alpha=alpha, beta=beta, T=T)
         self.loss_name = loss if isinstance(loss, str) else getattr(loss, '__name__', 'custom')
         self.teacher = teacher.eval().requires_grad_(False)
         self.teacher.zero_grad(set_to_none=True)
-        self.alpha,self.beta,self.T,self.warmup,self.per_iter = alpha,beta,T,warmup,per_iter
+        self.alpha,self.beta,self.T,self.warmup,self.per_iter,self.scale = alpha,beta,T,warmup,per_iter,float(scale)
         self.cache,self.augmented,self.check_cache,self.cache_tol = cache,augmented,check_cache,cache_tol
         self.logits,self.records,self.cache_reason,self._warned = None,[],'not fitted yet',set()
 
@@ -165,20 +167,20 @@ class DistillCallback(Callback):
             raise ValueError(f"DistillCallback: teacher logits {tuple(t.shape)} do not match the student's {tuple(self.pred.shape)}; "
                              "teacher and student need the same classes in the same order")
         d,w = self.loss_fn(self.pred, t, self.yb[0]),self.weight()
-        ce = self.learn.loss_grad.detach()
-        self.learn.loss_grad = self.learn.loss_grad + w * d
-        self.learn.loss = self.learn.loss + w * d.detach()
+        ce,sw = self.learn.loss_grad.detach(),getattr(self, 'scale', 1.) * w   # scale 1: exactly w
+        self.learn.loss_grad = self.learn.loss_grad + sw * d
+        self.learn.loss = self.learn.loss + sw * d.detach()
         self.records.append((self.epoch, self.iter, w, ce, d.detach(), cached))
 
     @property
     def history(self)->pd.DataFrame:
-        "One row per training batch of the last fit: epoch, iter, w, ce, distill (L, unweighted), cached, loss (= ce + w * distill)"
+        "One row per training batch of the last fit: epoch, iter, w, ce, distill (L, unweighted), cached, loss (= ce + scale * w * distill)"
         cols = ['epoch', 'iter', 'w', 'ce', 'distill', 'cached', 'loss']
         if not self.records: return pd.DataFrame(columns=cols)
         e,i,w,ce,d,c = zip(*self.records)
         num = lambda v: torch.stack(v).float().cpu().numpy()
         df = pd.DataFrame(dict(epoch=e, iter=i, w=w, ce=num(ce), distill=num(d), cached=c))
-        df['loss'] = df.ce + df.w * df.distill
+        df['loss'] = df.ce + getattr(self, 'scale', 1.) * df.w * df.distill
         return df[cols]
 
     def epoch_summary(self)->pd.DataFrame:
@@ -191,7 +193,20 @@ class DistillCallback(Callback):
         h = self.history
         if ax is None: _,ax = plt.subplots(figsize=(6, 3.5))
         x = np.arange(len(h))
-        ax.plot(x, h.ce, label='CE'); ax.plot(x, h.w * h.distill, label=f'w * {self.loss_name}'); ax.plot(x, h.loss, label='total')
+        sc = getattr(self, 'scale', 1.)
+        ax.plot(x, h.ce, label='CE'); ax.plot(x, sc * h.w * h.distill, label=f"{'' if sc == 1 else f'{sc:g} * '}w * {self.loss_name}"); ax.plot(x, h.loss, label='total')
         ax.set_xlabel('training batch'); ax.set_ylabel('loss'); ax.legend(loc='upper right')
         ax2 = ax.twinx(); ax2.plot(x, h.w, 'k:', lw=1); ax2.set_ylabel('w (dotted)'); ax2.set_ylim(0, 1.05)
         return ax
+
+# %% ../nbs/07_distill.ipynb
+class EnsembleTeacher(nn.Module):
+    "Several trained teachers as one: its logits are the mean of the members' logits"
+    def __init__(self, members:list): # trained models mapping the same inputs to logits over the same classes
+        super().__init__()
+        members = list(members)
+        if not members: raise ValueError("EnsembleTeacher: no members")
+        bad = [type(m).__name__ for m in members if not isinstance(m, nn.Module)]
+        if bad: raise TypeError(f"EnsembleTeacher: members must be torch nn.Modules, got {bad}")
+        self.members = nn.ModuleList(members)
+    def forward(self, *x): return torch.stack([m(*x) for m in self.members]).mean(0)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_train.ipynb 3
 from __future__ import annotations
-import copy, dataclasses, json, math, os, time, warnings
+import copy, dataclasses, json, math, os, tempfile, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -15,7 +15,7 @@ from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.optimizer import Adam
 from fastai.callback.progress import ProgressCallback  # progress bars; patches `Learner.no_bar`
-from fastai.callback.schedule import fit_one_cycle  # patches `Learner.fit_one_cycle`
+from fastai.callback.schedule import fit_one_cycle, lr_find  # patches `Learner.fit_one_cycle` and `Learner.lr_find`
 from fastai.torch_core import set_seed, default_device
 from fastcore.basics import partialler
 
@@ -24,16 +24,27 @@ from .features import FeatureConfig, extract_features, default_cache_dir
 from .corpora import load_corpus
 from .splits import make_splits
 from .model import DKDFMH
-from .data import SegmentCE, segment_dls, make_vocab
+from .data import (SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, SpecAugment, SegmentMixup,
+                         class_weights, perturbed_features)
 from .metrics import UtteranceWA, UtteranceUA, utterance_scores
-from .distill import DistillCallback
+from .distill import DistillCallback, EnsembleTeacher
 
 # %% auto 0
-__all__ = ['PROTOCOL_NAMES', 'Config', 'paper_config', 'SelectOnValid', 'Checkpoint', 'pick_device', 'torch_adam', 'KerasDecay',
-           'FitResult', 'make_model', 'fit_model', 'train_teacher', 'distil_student', 'dl_logits', 'score', 'load_data',
-           'summarise', 'run_experiment']
+__all__ = ['BALANCE', 'STUDENT_KEYS', 'LEVER_FIELDS', 'PROTOCOL_NAMES', 'Config', 'paper_config', 'SelectOnValid', 'Checkpoint',
+           'pick_device', 'torch_adam', 'KerasDecay', 'FitResult', 'make_model', 'augmentation_cbs', 'make_learner',
+           'fit_model', 'train_teacher', 'distil_student', 'suggest_lr', 'dl_logits', 'score', 'load_data',
+           'load_variants', 'split_dls', 'summarise', 'run_experiment']
 
 # %% ../nbs/08_train.ipynb
+BALANCE = ('none', 'weights', 'sampler')
+STUDENT_KEYS = ('loss', 'alpha', 'beta', 'T', 'warmup', 'scale', 'ensemble', 'generations') # what a student spec may set
+_STUDENT_DEFAULTS = {'scale': 1., 'ensemble': [], 'generations': 1}   # left out of `student_settings` when at these values
+LEVER_FIELDS = ('norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors',
+                'pitch_factors', 'mixup', 'balance', 'distill_scale', 'ensemble', 'generations', 'save_models') # added with the levers
+
+def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
+
 @dataclass
 class Config:
     "Every setting of an experiment; the defaults are the paper's (see `paper_config`)"
@@ -52,14 +63,14 @@ class Config:
     attn_dim:int=64 # channels per head
     teacher_attention:bool=True # False: the teacher is the plain CNN (the "CNN" row of Table 1)
     # optimisation
-    lr:float=1e-4 # Adam learning rate
+    lr:float=1e-4 # Adam learning rate (the maximum of the 'one_cycle' schedule)
     wd:float=1e-6 # the paper's "decay"
     decay_mode:str='l2' # 'l2': Adam(weight_decay=wd) as the PyTorch code; 'keras': lr / (1 + wd * step)
     schedule:str='constant' # 'constant' (paper) or 'one_cycle' (fastai)
     bs:int=32 # batch size
     epochs:int=50 # epochs per model
     # distillation
-    students:dict=field(default_factory=lambda: {'dkd': dict(loss='dkd')}) # name -> overrides (loss, alpha, beta, T, warmup)
+    students:dict=field(default_factory=lambda: {'dkd': dict(loss='dkd')}) # name -> overrides (loss, alpha, beta, T, warmup, scale, ensemble, generations)
     alpha:float=1. # DKD weight of TCKD
     beta:float=8. # DKD weight of NCKD
     T:float=4. # temperature
@@ -70,11 +81,27 @@ class Config:
     cache_dir:str|None=None # feature cache (None: `default_cache_dir()`)
     device:str='auto' # 'auto' (CUDA if available), 'cpu' or 'cuda'
     channels_last:bool=True # train in channels-last memory format (faster convolutions on CPUs; same results to float tolerance)
+    # levers (13_levers): every default is the paper's recipe
+    norm:str='none' # feature standardisation: 'none' (paper), 'global' (training segments), 'utterance', 'speaker' (transductive)
+    time_masks:int=0 # SpecAugment time bands per training segment (0: off)
+    time_mask_width:int=20 # widest time band, frames
+    freq_masks:int=0 # SpecAugment filter bands per training segment (0: off)
+    freq_mask_width:int=8 # widest filter band, filters
+    random_offsets:bool=False # cut the training segments at a fresh random offset per utterance every epoch
+    speed_factors:tuple=() # extra training copies of the audio at these speeds (e.g. (0.9, 1.1))
+    pitch_factors:tuple=() # extra training copies pitch-shifted by these frequency ratios (e.g. (0.94, 1.06))
+    mixup:float=0. # alpha of segment-level mixup, lam ~ Beta(alpha, alpha) (0: off)
+    balance:str='none' # 'none', 'weights' (inverse-frequency CE weights) or 'sampler' (class-balanced sampling)
+    distill_scale:float=1. # multiplier of every student's distillation term (a student's 'scale' overrides it)
+    ensemble:tuple=() # students learn from the mean logits of the teachers of these seeds on the same fold (): their own seed's
+    generations:int=1 # born-again generations: generation k > 1 learns from generation k - 1's student
+    save_models:bool=False # keep every model's selected weights as checkpoints/{run}.final.pth (teachers are always kept)
 
     def __post_init__(self):
         if isinstance(self.features, dict): self.features = FeatureConfig(**self.features)
         self.seeds = tuple(self.seeds)
         if self.folds is not None: self.folds = tuple(self.folds)
+        self.speed_factors, self.pitch_factors, self.ensemble = tuple(self.speed_factors), tuple(self.pitch_factors), tuple(self.ensemble)
         checks = [(self.protocol in ('speaker', 'loso', 'session', 'random'), f"protocol must be 'speaker', 'loso', 'session' or 'random', got {self.protocol!r}"),
                   (self.decay_mode in ('l2', 'keras'), f"decay_mode must be 'l2' or 'keras', got {self.decay_mode!r}"),
                   (self.schedule in ('constant', 'one_cycle'), f"schedule must be 'constant' or 'one_cycle', got {self.schedule!r}"),
@@ -83,16 +110,38 @@ class Config:
                   (isinstance(self.epochs, int) and self.epochs >= 1, f"epochs must be a positive int, got {self.epochs!r}"),
                   (isinstance(self.bs, int) and self.bs >= 1, f"bs must be a positive int, got {self.bs!r}"),
                   (self.lr > 0, f"lr must be > 0, got {self.lr}"),
-                  (len(self.seeds) >= 1, "seeds must name at least one seed")]
+                  (len(self.seeds) >= 1, "seeds must name at least one seed"),
+                  (self.norm in NORMS, f"norm must be one of {NORMS}, got {self.norm!r}"),
+                  (self.balance in BALANCE, f"balance must be one of {BALANCE}, got {self.balance!r}"),
+                  (all(_is_int(v) and v >= 0 for v in (self.time_masks, self.freq_masks)), f"time_masks and freq_masks must be ints >= 0, got {self.time_masks!r}, {self.freq_masks!r}"),
+                  (all(_is_int(v) and v >= 1 for v in (self.time_mask_width, self.freq_mask_width)), f"time_mask_width and freq_mask_width must be ints >= 1, got {self.time_mask_width!r}, {self.freq_mask_width!r}"),
+                  (all(_is_num(v) and 0.5 <= v <= 2 for v in self.speed_factors + self.pitch_factors), f"speed_factors and pitch_factors must be numbers in [0.5, 2], got {self.speed_factors}, {self.pitch_factors}"),
+                  (_is_num(self.mixup) and self.mixup >= 0, f"mixup must be a number >= 0 (0: off), got {self.mixup!r}"),
+                  (isinstance(self.random_offsets, bool) and isinstance(self.save_models, bool), "random_offsets and save_models must be True or False")]
         for ok, msg in checks:
             if not ok: raise ValueError(f"Config: {msg}")
+        _check_distill(self.distill_scale, self.ensemble, self.generations, 'Config')
         for name, spec in self.students.items():
-            bad = set(spec) - {'loss', 'alpha', 'beta', 'T', 'warmup'}
-            if bad: raise ValueError(f"Config: student {name!r} has unknown setting(s) {sorted(bad)}; use loss, alpha, beta, T, warmup")
+            bad = set(spec) - set(STUDENT_KEYS)
+            if bad: raise ValueError(f"Config: student {name!r} has unknown setting(s) {sorted(bad)}; use {', '.join(STUDENT_KEYS)}")
+            _check_distill(spec.get('scale', 1.), spec.get('ensemble', ()), spec.get('generations', 1), f"Config: student {name!r}")
 
     def student_settings(self, name:str)->dict:
-        "The distillation settings of student `name`: the config's alpha, beta, T, warmup overridden by its spec"
-        return {'loss': 'dkd', 'alpha': self.alpha, 'beta': self.beta, 'T': self.T, 'warmup': self.warmup, **self.students[name]}
+        "The distillation settings of student `name`: the config's alpha, beta, T, warmup (and levers) overridden by its spec"
+        s = {'loss': 'dkd', 'alpha': self.alpha, 'beta': self.beta, 'T': self.T, 'warmup': self.warmup,
+             'scale': self.distill_scale, 'ensemble': list(self.ensemble), 'generations': self.generations, **self.students[name]}
+        s['ensemble'] = [int(x) for x in s['ensemble']]
+        return {k: v for k, v in s.items() if not (k in _STUDENT_DEFAULTS and v == _STUDENT_DEFAULTS[k])}  # runs made before the levers match
+
+    @property
+    def augmented(self)->bool:
+        "Whether the training inputs change from epoch to epoch (masking, random offsets, mixup)"
+        return bool(self.time_masks or self.freq_masks or self.random_offsets or self.mixup)
+
+    def levers(self)->dict:
+        "The lever settings that differ from the paper's (empty: the paper's recipe)"
+        d, ref = self.to_dict(), Config().to_dict()
+        return {k: d[k] for k in LEVER_FIELDS if k != 'save_models' and d[k] != ref[k]}
 
     def to_dict(self)->dict:
         d = asdict(self)
@@ -101,6 +150,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, d:dict)->Config:
+        "A Config from `to_dict` output (or a stored config.json); keys it lacks take their defaults"
         known = {f.name for f in dataclasses.fields(cls)}
         bad = set(d) - known
         if bad: raise ValueError(f"Config.from_dict: unknown key(s) {sorted(bad)}")
@@ -109,6 +159,11 @@ class Config:
     def replace(self, **kwargs)->Config:
         "A copy with some settings changed"
         return dataclasses.replace(self, **kwargs)
+
+def _check_distill(scale, ensemble, generations, who):
+    if not (_is_num(scale) and scale >= 0): raise ValueError(f"{who}: distillation scale must be a number >= 0, got {scale!r}")
+    if isinstance(ensemble, (str, bytes)) or not all(_is_int(s) for s in ensemble): raise ValueError(f"{who}: ensemble must list teacher seeds (ints), got {ensemble!r}")
+    if not (_is_int(generations) and generations >= 1): raise ValueError(f"{who}: generations must be an int >= 1, got {generations!r}")
 
 def paper_config(**kwargs)->Config:
     "The paper's recipe (IEMOCAP improvised, random 80/20 as published) as a `Config`; pass overrides"
@@ -194,6 +249,8 @@ class FitResult:
     best_epoch:int # 0-based
     history:list # per epoch: train_loss, valid_loss, wa, ua (validation)
     seconds:float # training time (this process)
+    teacher:nn.Module|None=None # the (frozen) teacher a student learned from
+    generations:list=field(default_factory=list) # born-again students: the earlier generations' results, first to last
     def best_model(self)->nn.Module:
         "A copy of the model with the validation-selected weights"
         m = copy.deepcopy(self.model); m.load_state_dict(self.best_state); return m
@@ -201,29 +258,55 @@ class FitResult:
 def make_model(cfg:Config, n_classes:int, attention:bool=True)->DKDFMH:
     return DKDFMH(n_classes=n_classes, heads=cfg.heads, attn_dim=cfg.attn_dim, attention=attention)
 
-def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
-              cfg:Config, # the recipe
-              seed:int=0, # weights init and shuffling
-              attention:bool=True, # the attention network (False: the CNN ablation)
-              teacher:nn.Module|None=None, # distil from this frozen teacher (None: cross-entropy only)
-              distill:dict|None=None, # loss, alpha, beta, T, warmup for the `DistillCallback`
-              ckpt=None, # checkpoint file to write every epoch and resume from
-              progress:bool=True, # progress bars
-             )->FitResult:
-    "Train a fresh network on `dls` with the recipe of `cfg`, choosing the epoch on validation UA"
+def augmentation_cbs(cfg:Config, # the recipe (time_masks, freq_masks and their widths; mixup)
+                    )->list: # SpecAugment and / or SegmentMixup callbacks
+    "The batch-augmentation callbacks of `cfg` (SpecAugment masking, mixup); [] for the paper's recipe"
+    cbs = []
+    if cfg.time_masks or cfg.freq_masks: cbs.append(SpecAugment(cfg.time_masks, cfg.time_mask_width, cfg.freq_masks, cfg.freq_mask_width))
+    if cfg.mixup: cbs.append(SegmentMixup(cfg.mixup))
+    return cbs
+
+def make_learner(dls, # `dkdfmh.data.segment_dls` loaders of one split
+                 cfg:Config, # the recipe
+                 seed:int=0, # weights init and shuffling
+                 attention:bool=True, # the attention network (False: the CNN ablation)
+                 teacher:nn.Module|None=None, # distil from this frozen teacher (None: cross-entropy only)
+                 distill:dict|None=None, # loss, alpha, beta, T, warmup, scale for the `DistillCallback`
+                )->Learner: # with a `SelectOnValid` callback (`learn.select_on_valid`)
+    "The Learner `fit_model` trains: a fresh seeded network, the paper's Adam, utterance metrics, selection on validation UA, the levers of `cfg`"
     set_seed(seed, reproducible=True)
     if hasattr(dls.train, 'rng'): dls.train.rng.seed(seed)
     dev = pick_device(cfg.device)
     model = make_model(cfg, dls.c, attention).to(dev)
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     dls.to(dev)
-    select = SelectOnValid('ua')
-    cbs = [select]
-    if teacher is not None: cbs.append(DistillCallback(teacher.to(dev), **(distill or {})))
+    cbs, aug = [SelectOnValid('ua')], augmentation_cbs(cfg)
+    if teacher is not None:
+        kw = dict(distill or {})
+        if aug or isinstance(getattr(dls, 'train_ds', None), OffsetSegmentData): kw['augmented'] = True   # inputs change: no logit cache
+        cbs.append(DistillCallback(teacher.to(dev), **kw))
     if cfg.decay_mode == 'keras': cbs.append(KerasDecay(cfg.lr, cfg.wd))
     wd = cfg.wd if cfg.decay_mode == 'l2' else 0.
-    learn = Learner(dls, model, loss_func=SegmentCE(), opt_func=torch_adam, lr=cfg.lr, wd=wd, wd_bn_bias=True,
-                    metrics=[UtteranceWA(), UtteranceUA()], cbs=cbs)
+    lf = SegmentCE(weight=class_weights(dls.train_ds.y, dls.c)) if cfg.balance == 'weights' else SegmentCE()
+    return Learner(dls, model, loss_func=lf, opt_func=torch_adam, lr=cfg.lr, wd=wd, wd_bn_bias=True,
+                   metrics=[UtteranceWA(), UtteranceUA()], cbs=cbs + aug)
+
+def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
+              cfg:Config, # the recipe
+              seed:int=0, # weights init and shuffling
+              attention:bool=True, # the attention network (False: the CNN ablation)
+              teacher:nn.Module|None=None, # distil from this frozen teacher (None: cross-entropy only)
+              distill:dict|None=None, # loss, alpha, beta, T, warmup, scale for the `DistillCallback`
+              ckpt=None, # checkpoint file to write every epoch and resume from
+              progress:bool=True, # progress bars
+              cbs:list|None=None, # extra callbacks for this fit (e.g. to watch it); removed afterwards
+             )->FitResult:
+    "Train a fresh network on `dls` with the recipe of `cfg`, choosing the epoch on validation UA"
+    learn = make_learner(dls, cfg, seed, attention, teacher, distill)
+    select = learn.select_on_valid
+    extra = list(cbs or [])
+    if extra: learn.add_cbs(extra)
+    wd = cfg.wd if cfg.decay_mode == 'l2' else 0.
     start = 0
     if ckpt is not None:
         chk = Checkpoint(ckpt, select)
@@ -236,20 +319,51 @@ def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
         with ctx, (learn.no_logging() if not progress else learn.added_cbs([])):
             if cfg.schedule == 'one_cycle': learn.fit_one_cycle(cfg.epochs, cfg.lr, wd=wd, start_epoch=start)
             else: learn.fit(cfg.epochs, cfg.lr, wd=wd, start_epoch=start)
-    learn.remove_cbs([c for c in learn.cbs if isinstance(c, (Checkpoint, DistillCallback, SelectOnValid, KerasDecay))])
+    learn.remove_cbs([c for c in learn.cbs if isinstance(c, (Checkpoint, DistillCallback, SelectOnValid, KerasDecay, SpecAugment, SegmentMixup))])
+    if extra: learn.remove_cbs(extra)
     model = learn.model.cpu().eval().to(memory_format=torch.contiguous_format)  # hand back an ordinary module
     return FitResult(model, select.best_state, select.best_epoch, select.history, time.time() - t0)
 
-def train_teacher(dls, cfg:Config, seed:int=0, attention:bool|None=None, ckpt=None, progress:bool=True)->FitResult:
+def train_teacher(dls, cfg:Config, seed:int=0, attention:bool|None=None, ckpt=None, progress:bool=True, cbs:list|None=None)->FitResult:
     "The teacher: cross-entropy only (attention from `cfg.teacher_attention` unless given)"
-    return fit_model(dls, cfg, seed, cfg.teacher_attention if attention is None else attention, ckpt=ckpt, progress=progress)
+    return fit_model(dls, cfg, seed, cfg.teacher_attention if attention is None else attention, ckpt=ckpt, progress=progress, cbs=cbs)
 
-def distil_student(dls, teacher:nn.Module, cfg:Config, seed:int=0, student:str='dkd', ckpt=None, progress:bool=True)->FitResult:
-    "A freshly initialised student of the same architecture, trained with CE + w(epoch) * L from the frozen `teacher`"
+def _generation_ckpt(ckpt, g:int, n:int):
+    "Checkpoint file of born-again generation g of n (the last one uses `ckpt` itself)"
+    return None if ckpt is None or g == n else Path(ckpt).with_name(f"{Path(ckpt).stem}.gen{g}.pth")
+
+def distil_student(dls, teacher:nn.Module, cfg:Config, seed:int=0, student:str='dkd', ckpt=None, progress:bool=True, cbs:list|None=None)->FitResult:
+    "A freshly initialised student of the same architecture, trained with CE + w(epoch) * L from the frozen `teacher` (born-again: n generations)"
     s = cfg.student_settings(student)
+    distill = dict(loss=s['loss'], alpha=s['alpha'], beta=s['beta'], T=s['T'], warmup=s['warmup'])
+    if 'scale' in s: distill['scale'] = s['scale']
+    n, earlier = s.get('generations', 1), []
     teacher = copy.deepcopy(teacher)
-    return fit_model(dls, cfg, seed, attention=True, teacher=teacher, ckpt=ckpt, progress=progress,
-                     distill=dict(loss=s['loss'], alpha=s['alpha'], beta=s['beta'], T=s['T'], warmup=s['warmup']))
+    for g in range(1, n + 1):
+        res = fit_model(dls, cfg, seed, attention=True, teacher=teacher, ckpt=_generation_ckpt(ckpt, g, n), progress=progress, distill=distill, cbs=cbs)
+        res.teacher = teacher
+        if g < n:                      # born again: this generation's student (selected as teachers are) teaches the next
+            earlier.append(res)
+            teacher = res.best_model() if cfg.teacher_select == 'best' else copy.deepcopy(res.model)
+    res.generations = earlier
+    return res
+
+def suggest_lr(cfg:Config, # the recipe (its levers included)
+               data:tuple, # (df, feats, splits) from `load_data(cfg)`
+               fold:int=0, # which fold's training data
+               seed:int=0, # network init and shuffling
+               attention:bool|None=None, # default `cfg.teacher_attention`
+               num_it:int=100, # mock-training iterations (fastai's default)
+               show_plot:bool=False, # draw fastai's loss-against-lr plot
+              )->float: # the learning rate at fastai's 'valley' suggestion
+    "fastai's `lr_find` on one fold's training data with the Learner `fit_model` would build; use it as `cfg.lr` with schedule 'one_cycle'"
+    dls = split_dls(cfg, data, fold, seed)
+    learn = make_learner(dls, cfg, seed, cfg.teacher_attention if attention is None else attention)
+    learn.remove_cbs([c for c in learn.cbs if isinstance(c, (KerasDecay, SelectOnValid))])   # Keras decay would overwrite the finder's rates
+    with tempfile.TemporaryDirectory() as d:
+        learn.path = Path(d)                                                 # the finder saves and restores the model there
+        with learn.no_bar(): r = learn.lr_find(num_it=num_it, show_plot=show_plot)
+    return float(r.valley)
 
 # %% ../nbs/08_train.ipynb
 @torch.no_grad()
@@ -296,15 +410,46 @@ def load_data(cfg:Config, progress:bool=True)->tuple: # (table, per-row features
     splits = make_splits(df, protocol=cfg.protocol, n_folds=cfg.n_folds, n_valid_speakers=cfg.n_valid_speakers, seed=cfg.split_seed)
     return df, feats, splits
 
+def load_variants(cfg:Config, # its speed_factors and pitch_factors
+                  df:pd.DataFrame, # the corpus table (`path` column)
+                  progress:bool=True, # progress bars
+                 )->list: # one per-row feature list per factor (speed first); [] for the paper's recipe
+    "Log filterbanks of the speed- and pitch-perturbed copies of every row's audio (cached beside the features)"
+    return [perturbed_features(df['path'], kind, f, cfg.features, cache_dir=cfg.cache_dir, progress=progress)
+            for kind, fs in (('speed', cfg.speed_factors), ('pitch', cfg.pitch_factors)) for f in fs]
+
+def split_dls(cfg:Config, # the recipe (its data levers: norm, random_offsets, balance 'sampler', speed/pitch copies)
+              data:tuple, # (df, feats, splits) from `load_data(cfg)`
+              fold:int=0, # which split
+              seed:int=0, # training shuffle
+              variants:list|None=None, # `load_variants(cfg, df)` when already computed (None: computed here if the recipe has any)
+             ): # `dkdfmh.data.SegmentDataLoaders`
+    "The loaders of one fold exactly as `run_experiment` trains and tests on them"
+    df, feats, splits = data
+    if not 0 <= fold < len(splits): raise ValueError(f"split_dls: fold {fold} does not exist (there are {len(splits)} folds)")
+    kw = {}
+    if cfg.norm != 'none':
+        if cfg.norm == 'speaker' and 'speaker' not in df.columns: raise ValueError("Config.norm='speaker': the corpus table has no `speaker` column")
+        kw.update(norm=cfg.norm, speakers=df['speaker'].to_numpy() if 'speaker' in df.columns else None)
+    if cfg.random_offsets: kw['random_offsets'] = True
+    if cfg.balance == 'sampler': kw['balanced'] = True
+    if variants is None and (cfg.speed_factors or cfg.pitch_factors): variants = load_variants(cfg, df, progress=False)
+    if variants: kw['train_variants'] = variants
+    return segment_dls(feats, df['label'], splits[fold], vocab=make_vocab(df['label']), cfg=cfg.features, bs=cfg.bs, seed=seed,
+                       device=pick_device(cfg.device), **kw)
+
 def _run_name(fold:int, seed:int, model:str)->str: return f"fold{fold}-seed{seed}-{model}"
 
-_FREE = ('seeds', 'folds', 'students', 'cache_dir', 'device', 'channels_last')  # may change between runs into one folder
+_FREE = ('seeds', 'folds', 'students', 'cache_dir', 'device', 'channels_last', 'save_models')  # may change between runs into one folder
+
+def _as_json(d:dict)->dict: return json.loads(json.dumps(d))
 
 def _check_out_dir(out:Path, cfg:Config):
-    "Refuse to mix runs of different recipes in one folder (what may differ: seeds, folds, students, device)"
-    p, mine = out/'config.json', {k: v for k, v in cfg.to_dict().items() if k not in _FREE}
+    "Refuse to mix runs of different recipes in one folder (what may differ: seeds, folds, students, device); a stored config without the levers had them off"
+    p, mine = out/'config.json', {k: v for k, v in _as_json(cfg.to_dict()).items() if k not in _FREE}
     if p.exists():
-        theirs = {k: v for k, v in json.loads(p.read_text()).items() if k not in _FREE}
+        stored, ref = json.loads(p.read_text()), _as_json(Config().to_dict())
+        theirs = {k: v for k, v in {**{k: ref[k] for k in LEVER_FIELDS}, **stored}.items() if k not in _FREE}
         diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
         if diff: raise ValueError(f"{out}: holds runs of another config (differs in {diff}); use another out_dir or remove it")
     else: atomic_write_text(p, json.dumps(cfg.to_dict(), indent=1))
@@ -342,11 +487,12 @@ def run_experiment(cfg:Config, # the recipe
                    out_dir=None, # where runs, checkpoints and record.json go (None: a temporary folder, removed afterwards)
                    progress:bool=True, # progress bars and a line per finished model
                    data:tuple|None=None, # (df, feats, splits) already loaded by `load_data(cfg)`
+                   save_models:bool|None=None, # keep every model's selected weights as checkpoints/{run}.final.pth (None: `cfg.save_models`)
                   )->dict: # the result record
     "Teacher then students for every seed and fold of `cfg`, selected on validation, scored on test; resumable"
     if out_dir is None:
-        import tempfile
-        with tempfile.TemporaryDirectory(prefix='dkdfmh-') as d: return run_experiment(cfg, d, progress, data)
+        with tempfile.TemporaryDirectory(prefix='dkdfmh-') as d: return run_experiment(cfg, d, progress, data, save_models)
+    save = cfg.save_models if save_models is None else save_models
     out = Path(out_dir)
     (out/'runs').mkdir(parents=True, exist_ok=True)
     _check_out_dir(out, cfg)
@@ -356,11 +502,52 @@ def run_experiment(cfg:Config, # the recipe
     for f in folds:
         if not 0 <= f < len(splits): raise ValueError(f"Config.folds: fold {f} does not exist (the protocol gives {len(splits)} folds)")
     teacher_name = 'teacher' if cfg.teacher_attention else 'cnn'
+    variants = load_variants(cfg, df, progress) if cfg.speed_factors or cfg.pitch_factors else None
+    ckdir = out/'checkpoints'
     runs, t0 = [], time.time()
     for seed in cfg.seeds:
         for f in folds:
-            split = splits[f]
-            dls, teacher = None, None
+            split, loaders, teachers = splits[f], [], {}
+            def get_dls():
+                if not loaders: loaders.append(split_dls(cfg, (df, feats, splits), f, seed, variants))
+                return loaders[0]
+            def finish(model, s, res):
+                "Score a finished model on the fold's test (and validation) side; keep its weights; write its run file"
+                dls = get_dls()
+                test_dl = dls.test_segments()
+                scored = lambda r: dict(best=_public(score(r.best_model(), test_dl), test_dl.dataset.rows), last=_public(score(r.model, test_dl), test_dl.dataset.rows),
+                                        valid=_public(score(r.best_model(), dls.valid)) if len(dls.valid.dataset) else None)
+                rec = dict(fold=f, seed=s, model=model, settings=_settings(cfg, model, teacher_name), split=split.name, best_epoch=res.best_epoch,
+                           seconds=res.seconds, history=res.history, **scored(res))
+                if dls.norm is not None: rec['norm'] = dls.norm.to_dict()
+                if res.generations: rec['generations'] = [dict(generation=g, best_epoch=r.best_epoch, seconds=r.seconds, history=r.history, **scored(r))
+                                                          for g, r in enumerate(res.generations, 1)]
+                if model == teacher_name:
+                    keep = res.best_state if cfg.teacher_select == 'best' else res.model.state_dict()
+                    teachers[s] = make_model(cfg, len(vocab), cfg.teacher_attention); teachers[s].load_state_dict(keep)
+                    with atomic_open(ckdir/f"{_run_name(f, s, teacher_name)}.final.pth", 'wb') as fh: torch.save(keep, fh)
+                elif save:
+                    with atomic_open(ckdir/f"{_run_name(f, s, model)}.final.pth", 'wb') as fh: torch.save(res.best_state, fh)
+                atomic_write_text(out/'runs'/f"{_run_name(f, s, model)}.json", json.dumps(rec))
+                n = rec['settings'].get('generations', 1)
+                for p in [ckdir/f"{_run_name(f, s, model)}.pth"] + [_generation_ckpt(ckdir/f"{_run_name(f, s, model)}.pth", g, n) for g in range(1, n)]:
+                    if p.exists(): p.unlink()
+                if progress: print(f"fold {f} seed {s} {model}: test UA {rec['best']['ua']:.3f} WA {rec['best']['wa']:.3f} (epoch {res.best_epoch + 1} of {cfg.epochs}, chosen on validation), {res.seconds:.0f} s")
+                return rec
+            def teacher_of(s):
+                "The teacher of this fold for seed `s`: in memory, else its kept weights, else trained (and recorded when it never was)"
+                if s in teachers: return teachers[s]
+                tpath, rpath = ckdir/f"{_run_name(f, s, teacher_name)}.final.pth", out/'runs'/f"{_run_name(f, s, teacher_name)}.json"
+                if tpath.exists(): keep = torch.load(tpath, map_location='cpu')
+                elif rpath.exists():   # recorded, weights not kept: trained again (same seed, same weights)
+                    rt = train_teacher(get_dls(), cfg, s, progress=progress)
+                    keep = rt.best_state if cfg.teacher_select == 'best' else rt.model.state_dict()
+                    with atomic_open(tpath, 'wb') as fh: torch.save(keep, fh)
+                else:                  # an ensemble member of another seed, not trained yet: a run of its own (that seed reads it back)
+                    finish(teacher_name, s, train_teacher(get_dls(), cfg, s, ckpt=ckdir/f"{_run_name(f, s, teacher_name)}.pth", progress=progress))
+                    return teachers[s]
+                teachers[s] = make_model(cfg, len(vocab), cfg.teacher_attention); teachers[s].load_state_dict(keep)
+                return teachers[s]
             for model in [teacher_name] + list(cfg.students):
                 path = out/'runs'/f"{_run_name(f, seed, model)}.json"
                 if path.exists():
@@ -370,33 +557,14 @@ def run_experiment(cfg:Config, # the recipe
                         if old.get('settings') != _settings(cfg, model, teacher_name):
                             raise ValueError(f"{path}: was trained with {old.get('settings')}, the config now asks for {_settings(cfg, model, teacher_name)}; rename the student or use another out_dir")
                         runs.append(old); continue
-                if dls is None:
-                    dls = segment_dls(feats, df['label'], split, vocab=vocab, cfg=cfg.features, bs=cfg.bs, seed=seed, device=pick_device(cfg.device))
-                ckpt = out/'checkpoints'/f"{_run_name(f, seed, model)}.pth"
+                dls = get_dls()
+                ckpt = ckdir/f"{_run_name(f, seed, model)}.pth"
                 if model == teacher_name: res = train_teacher(dls, cfg, seed, ckpt=ckpt, progress=progress)
                 else:
-                    if teacher is None:   # the teacher's result was read back: its weights are in checkpoints/, or trained again (same seed, same weights)
-                        tpath = out/'checkpoints'/f"{_run_name(f, seed, teacher_name)}.final.pth"
-                        if tpath.exists(): keep = torch.load(tpath, map_location='cpu')
-                        else:
-                            rt = train_teacher(dls, cfg, seed, progress=progress)
-                            keep = rt.best_state if cfg.teacher_select == 'best' else rt.model.state_dict()
-                            with atomic_open(tpath, 'wb') as fh: torch.save(keep, fh)
-                        teacher = make_model(cfg, len(vocab), cfg.teacher_attention); teacher.load_state_dict(keep)
+                    members = cfg.student_settings(model).get('ensemble') or [seed]
+                    teacher = teacher_of(seed) if members == [seed] else EnsembleTeacher([teacher_of(s) for s in members])
                     res = distil_student(dls, teacher, cfg, seed, student=model, ckpt=ckpt, progress=progress)
-                test_dl = dls.test_segments()
-                rec = dict(fold=f, seed=seed, model=model, settings=_settings(cfg, model, teacher_name), split=split.name, best_epoch=res.best_epoch, seconds=res.seconds,
-                           history=res.history, best=_public(score(res.best_model(), test_dl), test_dl.dataset.rows),
-                           last=_public(score(res.model, test_dl), test_dl.dataset.rows),
-                           valid=_public(score(res.best_model(), dls.valid)) if len(dls.valid.dataset) else None)
-                if model == teacher_name:
-                    keep = res.best_state if cfg.teacher_select == 'best' else res.model.state_dict()
-                    teacher = make_model(cfg, len(vocab), cfg.teacher_attention); teacher.load_state_dict(keep)
-                    with atomic_open(out/'checkpoints'/f"{_run_name(f, seed, teacher_name)}.final.pth", 'wb') as fh: torch.save(keep, fh)
-                atomic_write_text(path, json.dumps(rec))
-                if ckpt.exists(): ckpt.unlink()
-                runs.append(rec)
-                if progress: print(f"fold {f} seed {seed} {model}: test UA {rec['best']['ua']:.3f} WA {rec['best']['wa']:.3f} (epoch {res.best_epoch + 1} of {cfg.epochs}, chosen on validation), {res.seconds:.0f} s")
+                runs.append(finish(model, seed, res))
     record = dict(config=cfg.to_dict(), corpus=cfg.corpus, protocol=PROTOCOL_NAMES[cfg.protocol], vocab=vocab,
                   n_utterances=len(df), n_speakers=int(df['speaker'].nunique()), folds=list(folds), runs=runs,
                   summary=summarise(runs, vocab), seconds=time.time() - t0)
