@@ -12,8 +12,8 @@ from fastcore.docments import docments
 from fastcore.meta import delegates
 
 # %% auto 0
-__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'DEFAULT_MODEL', 'UsageError', 'one_line', 'CLIParser',
-           'make_parser', 'one_line_warnings', 'run_cli', 'parse_options', 'synthetic_root', 'cli_corpus',
+__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'LEVER_OPTIONS', 'DEFAULT_MODEL', 'UsageError', 'one_line',
+           'CLIParser', 'make_parser', 'one_line_warnings', 'run_cli', 'parse_options', 'synthetic_root', 'cli_corpus',
            'check_device', 'prepare_run', 'selected_weights', 'train_command', 'cli_parser', 'dkdfmh_train',
            'evaluate_command', 'dkdfmh_evaluate', 'predict_command', 'dkdfmh_predict', 'experiments_command',
            'dkdfmh_experiments']
@@ -177,9 +177,13 @@ def check_device(device:str, # 'auto', 'cpu' or 'cuda'
 
 DEMO_RECIPE = dict(folds=(0,), epochs=12, lr=1e-3, bs=16, warmup=4.) # synthetic corpus without --paper; n_folds = its speakers
 
+LEVER_OPTIONS = ('norm', 'balance', 'schedule', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets',
+                 'speed_factors', 'pitch_factors', 'mixup', 'distill_scale', 'ensemble', 'generations') # `Config` levers given as options
+
 def _describe(cfg)->str:
+    lv = {**cfg.levers(), **({} if cfg.schedule == 'constant' else {'schedule': cfg.schedule})}
     return (f"{cfg.epochs} epochs, Adam lr {cfg.lr:g}, batch {cfg.bs}, DKD alpha {cfg.alpha:g} beta {cfg.beta:g} T {cfg.T:g}, "
-            f"warm-up {cfg.warmup:g} epochs")
+            f"warm-up {cfg.warmup:g} epochs" + ('' if not lv else '; levers: ' + ', '.join(f"{k} {_fmt_default(v)}" for k, v in lv.items())))
 
 @delegates(cli_corpus)
 def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=None, # speaker folds (default), loso (leave one speaker out), session (leave one IEMOCAP session out), random (utterances, speakers mixed: the paper's)
@@ -194,6 +198,20 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
                 T:float|None=None, # distillation temperature (default 4)
                 warmup:float|None=None, # epochs of linear warm-up of the distillation weight (default 20; synthetic demo 4)
                 seeds:list[int]|None=None, # model seeds; several give mean ± std (default 0)
+                norm:Literal['none', 'global', 'utterance', 'speaker']|None=None, # per-filter feature standardisation: none (paper), global (training segments' statistics), utterance, speaker (each speaker's own, test speakers' unlabelled audio included)
+                balance:Literal['none', 'weights', 'sampler']|None=None, # class balancing: none (paper), weights (inverse-frequency cross-entropy weights), sampler (class-balanced sampling)
+                schedule:Literal['constant', 'one_cycle']|None=None, # learning-rate schedule: constant (paper) or one_cycle (fastai; --lr is its maximum)
+                time_masks:int|None=None, # SpecAugment: time bands masked per training segment (default 0: off)
+                time_mask_width:int|None=None, # widest masked time band, frames (default 20)
+                freq_masks:int|None=None, # SpecAugment: filter bands masked per training segment (default 0: off)
+                freq_mask_width:int|None=None, # widest masked filter band, filters (default 8)
+                random_offsets:bool=False, # cut the training segments at a fresh random offset per utterance every epoch
+                speed_factors:list[float]|None=None, # extra training copies of the audio at these speeds, e.g. 0.9 1.1
+                pitch_factors:list[float]|None=None, # extra training copies pitch-shifted by these frequency ratios, e.g. 0.94 1.06
+                mixup:float|None=None, # alpha of segment-level mixup, lam ~ Beta(alpha, alpha) (default 0: off)
+                distill_scale:float|None=None, # multiplier of the student's distillation term (default 1)
+                ensemble:list[int]|None=None, # the student learns from the mean logits of the teachers of these seeds (default: its own seed's)
+                generations:int|None=None, # born-again generations of the student (default 1)
                 device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (auto: CUDA when available)
                 paper:bool=False, # the paper's recipe (dkdfmh.train.paper_config): IEMOCAP improvised, random 80/20, 50 epochs, lr 1e-4
                 **kwargs, # corpus arguments (`cli_corpus`)
@@ -201,8 +219,15 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
     "Load the corpus and build the training `Config`: paper, library defaults or synthetic demo, with the given settings on top"
     if paper and kwargs.get('corpus') is None: kwargs['corpus'] = 'iemocap'
     check_device(device)                                               # before the corpus is read
-    c = cli_corpus(**kwargs)
     from dkdfmh.train import Config, paper_config
+    given = dict(protocol=protocol, n_folds=n_folds, folds=folds, n_valid_speakers=n_valid_speakers, epochs=epochs, lr=lr, bs=bs,
+                 alpha=alpha, beta=beta, T=T, warmup=warmup, seeds=seeds, norm=norm, balance=balance, schedule=schedule,
+                 time_masks=time_masks, time_mask_width=time_mask_width, freq_masks=freq_masks, freq_mask_width=freq_mask_width,
+                 random_offsets=random_offsets or None, speed_factors=speed_factors, pitch_factors=pitch_factors, mixup=mixup,
+                 distill_scale=distill_scale, ensemble=ensemble, generations=generations)
+    given = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if v is not None}
+    Config(**given)                                                    # Config's own checks, before the corpus is read
+    c = cli_corpus(**kwargs)
     base = dict(corpus=c.name, root=c.root, corpus_options=c.options, device=device, cache_dir=kwargs.get('cache_dir'))
     if paper:
         opts = {**(dict(subset='improvised') if c.name == 'iemocap' else {}), **c.options}
@@ -211,43 +236,25 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
         cfg = Config(**base, protocol='speaker', n_folds=int(c.table.speaker.nunique()), **DEMO_RECIPE)
         what = "quick DEMO recipe on the synthetic corpus, not the paper's (--paper gives the paper's)"
     else: cfg, what = Config(**base), "the library's defaults: the paper's optimiser and loss, speaker-independent folds"
-    given = dict(protocol=protocol, n_folds=n_folds, folds=folds, n_valid_speakers=n_valid_speakers, epochs=epochs, lr=lr, bs=bs,
-                 alpha=alpha, beta=beta, T=T, warmup=warmup, seeds=seeds)
-    given = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if v is not None}
     cfg = cfg.replace(**given)
     return SimpleNamespace(cfg=cfg, recipe=f"{what}: {_describe(cfg)}", corpus=c)
 
 # %% ../nbs/11_cli.ipynb
-def _run_name(fold:int, seed:int, model:str)->str: return f"fold{fold}-seed{seed}-{model}"  # run_experiment's file names
-
-def selected_weights(out, # the folder `run_experiment` wrote
-                     cfg, # its `Config`
-                     data:tuple, # (table, features, splits) it used
+def selected_weights(out, # the folder `run_experiment(..., save_models=True)` wrote
                      fold:int, # which fold
                      seed:int, # which seed
                      model:str, # 'teacher' / 'cnn' or a student's name
-                     progress:bool=True, # progress bars when training again
                     )->dict: # state_dict of the validation-selected epoch (teacher: per `cfg.teacher_select`)
-    "The selected weights of one run of `run_experiment`: read back when kept, else trained again with the same seed"
+    "The kept weights of one run of `run_experiment`: `checkpoints/<run>.final.pth`, a clear error when they were not kept"
     import torch
-    from dkdfmh.train import make_model, train_teacher, distil_student, pick_device
-    from dkdfmh.data import segment_dls, make_vocab
-    out = Path(out)
-    kept = out/'models'/f"{_run_name(fold, seed, model)}.pth"
-    if kept.exists(): return torch.load(kept, map_location='cpu', weights_only=True)
-    df, feats, splits = data
-    vocab = make_vocab(df['label'])
-    teacher_name = 'teacher' if cfg.teacher_attention else 'cnn'
-    dls = segment_dls(feats, df['label'], splits[fold], vocab=vocab, cfg=cfg.features, bs=cfg.bs, seed=seed, device=pick_device(cfg.device))
-    tpath = out/'checkpoints'/f"{_run_name(fold, seed, teacher_name)}.final.pth"
-    if tpath.exists(): tstate = torch.load(tpath, map_location='cpu', weights_only=True)
-    else:
-        res = train_teacher(dls, cfg, seed, progress=progress)
-        tstate = res.best_state if cfg.teacher_select == 'best' else res.model.state_dict()
-    if model == teacher_name: return tstate
-    teacher = make_model(cfg, len(vocab), cfg.teacher_attention)
-    teacher.load_state_dict(tstate)
-    return distil_student(dls, teacher, cfg, seed, student=model, progress=progress).best_state
+    from dkdfmh.train import _run_name
+    out, run = Path(out), _run_name(fold, seed, model)
+    p = out/'checkpoints'/f"{run}.final.pth"
+    if p.exists(): return torch.load(p, map_location='cpu', weights_only=True)
+    rec = out/'runs'/f"{run}.json"
+    why = (f"its run {rec} was recorded without keeping the weights (save_models=False): delete that file to train this model again"
+           if rec.exists() else "the run was not trained in this folder")
+    raise UsageError(f"{p}: no kept weights of {model} (fold {fold}, seed {seed}): {why}, or use another --out folder")
 
 # %% ../nbs/11_cli.ipynb
 def _method_names(cfg)->dict:
@@ -260,14 +267,14 @@ def _method_names(cfg)->dict:
                      'tckd': f"TCKD only (T {s['T']:g})", 'nckd': f"NCKD only (T {s['T']:g})"}.get(s['loss'], name)
     return out
 
-def _load_data(cfg, table, progress:bool)->tuple:
-    "(table, features, splits) as `dkdfmh.train.load_data` makes them, from the loaded table; splits and folds checked first"
-    from dkdfmh.splits import make_splits
-    from dkdfmh.features import extract_features
-    splits = make_splits(table, protocol=cfg.protocol, n_folds=cfg.n_folds, n_valid_speakers=cfg.n_valid_speakers, seed=cfg.split_seed)
+def _load_data(cfg, progress:bool)->tuple:
+    "`dkdfmh.train.load_data(cfg)`, with `--folds` checked against the folds it gives"
+    from dkdfmh.train import load_data
+    data = load_data(cfg, progress)
+    n = len(data[2])
     for f in (cfg.folds or ()):
-        if not 0 <= f < len(splits): raise UsageError(f"--folds {f}: no such fold (the {cfg.protocol} protocol gives {len(splits)} folds: 0..{len(splits) - 1})")
-    return table, extract_features(table.path, cfg.features, cache_dir=cfg.cache_dir, progress=progress), splits
+        if not 0 <= f < n: raise UsageError(f"--folds {f}: no such fold (the {cfg.protocol} protocol gives {n} folds: 0..{n - 1})")
+    return data
 
 def _results_lines(record:dict)->list:
     from dkdfmh.evaluate import summary_table, protocol_label
@@ -293,7 +300,7 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
     r = prepare_run(**kwargs)
     cfg = r.cfg.replace(teacher_attention=not no_attention, students={} if teacher_only else {loss: dict(loss=loss)})
     out = Path(out or Path('runs')/f"{cfg.corpus}-{cfg.protocol}")
-    data = _load_data(cfg, r.corpus.table, not quiet)
+    data = _load_data(cfg, not quiet)
     df, _, splits = data
     folds = list(range(len(splits)) if cfg.folds is None else cfg.folds)
     s0 = splits[folds[0]]
@@ -305,24 +312,26 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
     from dkdfmh.train import run_experiment, make_model, PROTOCOL_NAMES
     from dkdfmh.evaluate import report
     from dkdfmh.inference import save_model
-    keep = {'save_models': True} if 'save_models' in inspect.signature(run_experiment).parameters else {}
-    record = run_experiment(cfg, out, progress=not quiet, data=data, **keep)
+    record = run_experiment(cfg, out, progress=not quiet, data=data, save_models=True)   # every model's selected weights kept
     record['methods'] = _method_names(cfg)
     name = next(iter(cfg.students), 'teacher' if cfg.teacher_attention else 'cnn')
     fold, seed = folds[0], cfg.seeds[0]
     net = make_model(cfg, len(record['vocab']), attention=cfg.teacher_attention or name != 'cnn')
-    net.load_state_dict(selected_weights(out, cfg, data, fold, seed, name, not quiet))
+    net.load_state_dict(selected_weights(out, fold, seed, name))
     run = next(x for x in record['runs'] if (x['fold'], x['seed'], x['model']) == (fold, seed, name))
+    norm = run.get('norm')                                             # the fold's fitted normaliser (run_experiment records it)
+    if cfg.norm != 'none' and norm is None: raise UsageError(f"{out/'runs'}: the run of {name} (fold {fold}, seed {seed}) has no recorded normaliser")
     meta = dict(trained_by='dkdfmh_train', model=name, method=record['methods'].get(name, name), corpus=cfg.corpus,
-                corpus_options=cfg.corpus_options, recipe=r.recipe, fold=fold, seed=seed, best_epoch=run['best_epoch'],
+                corpus_options=cfg.corpus_options, recipe=r.recipe, levers=cfg.levers(), schedule=cfg.schedule, fold=fold, seed=seed, best_epoch=run['best_epoch'],
                 test=dict(wa=run['best']['wa'], ua=run['best']['ua'], protocol=PROTOCOL_NAMES[cfg.protocol]),
                 split=dict(protocol=cfg.protocol, n_folds=cfg.n_folds, n_valid_speakers=cfg.n_valid_speakers, split_seed=cfg.split_seed,
                            fold=fold, name=splits[fold].name, **{k: splits[fold].meta[k] for k in ('test_speakers', 'valid_speakers') if k in splits[fold].meta}))
-    model_path = save_model(out/'model.pth', net, record['vocab'], cfg.features, meta=json.loads(json.dumps(meta, default=str)))
+    model_path = save_model(out/'model.pth', net, record['vocab'], cfg.features, meta=json.loads(json.dumps(meta, default=str)), norm=norm)
     paths = report(record, out, title=f"dkdfmh_train: {cfg.corpus}, {PROTOCOL_NAMES[cfg.protocol]}")
     print('\n'.join(_results_lines(record)))
     print(_wrote(out, [out/'record.json', model_path, paths['md'], paths['csv'], paths['confusion']])
-          + f" (model.pth: {name}, fold {fold}, seed {seed}; test UA {100 * run['best']['ua']:.1f})")
+          + f" (model.pth: {name}, fold {fold}, seed {seed}; test UA {100 * run['best']['ua']:.1f}"
+          + ('' if norm is None else f"; features standardised: {norm['how']}") + ")")
     if cfg.corpus == 'synthetic' and 'DEMO' in r.recipe: print("note: the quick demo recipe, not the paper's (see --help)")
     print(f"done in {time.time() - t0:.0f} s")
     return dict(record=record, model=model_path, md=paths['md'], csv=paths['csv'], confusion=paths['confusion'], out=out)
@@ -334,10 +343,13 @@ examples:
   dkdfmh_train emodb /data/emodb --epochs 20 --seeds 0 1
   dkdfmh_train iemocap /data/IEMOCAP_full_release --protocol session --happy merge
   dkdfmh_train iemocap /data/IEMOCAP_full_release --paper     the paper's recipe
+  dkdfmh_train emodb /data/emodb --norm speaker --time-masks 2 --freq-masks 2 --balance weights   with levers
 Without a corpus (or with `synthetic`) and without --paper, the recipe is a quick DEMO, not the paper's: one speaker
 fold, 12 epochs, Adam lr 1e-3, batch 16, warm-up 4 epochs (any of them can be set). The output folder gets record.json
 (every run), model.pth (the student of the first fold and seed, for dkdfmh_predict and dkdfmh_evaluate), results.md,
-results.csv and confusion_<model>.png. Errors exit with status 2 (DKDFMH_DEBUG=1 shows tracebacks)."""
+results.csv and confusion_<model>.png; model.pth carries the fitted feature normaliser when --norm is given (a model
+trained with --norm speaker then needs the speaker's recordings to predict: dkdfmh_predict --speaker). Errors exit
+with status 2 (DKDFMH_DEBUG=1 shows tracebacks)."""
 
 _EPILOG_EVALUATE = """\
 examples:
@@ -352,6 +364,7 @@ examples:
   dkdfmh_predict speech.wav                          label and probabilities (model: runs/synthetic-speaker/model.pth)
   dkdfmh_predict speech.wav --model m.pth --timeline --plot speech.png
   dkdfmh_predict recordings/ --csv predictions.csv   one row per file; unreadable files get their error in `status`
+  dkdfmh_predict speech.wav --model m.pth --speaker her_recordings/   a model trained with --norm speaker
 Errors exit with status 2; a folder with some unreadable files is not an error (see the CSV's status column)."""
 
 _EPILOG_EXPERIMENTS = """\
@@ -365,7 +378,7 @@ models are kept in the output folder: the same command resumes. Errors exit with
 _CORPUS = ['corpus', 'root', 'subset', 'happy', 'classes', 'opt']
 _PROTOCOL = ['protocol', 'n_folds', 'folds', 'n_valid_speakers', 'fold']
 _RECIPE = ['paper', 'epochs', 'lr', 'bs', 'seeds', 'loss', 'alpha', 'beta', 'T', 'warmup', 'no_attention', 'teacher_only', 'run', 'betas', 'no_baseline']
-_SECTIONS = {'corpus': _CORPUS, 'protocol': _PROTOCOL, 'recipe': _RECIPE}
+_SECTIONS = {'corpus': _CORPUS, 'protocol': _PROTOCOL, 'recipe': _RECIPE, 'levers (off by default: the paper\'s recipe)': list(LEVER_OPTIONS)}
 
 def _specs()->dict:
     "prog -> (command function, `make_parser` options)"
@@ -442,6 +455,8 @@ def evaluate_command(model:str, # model file: model.pth from dkdfmh_train (any s
     out = Path(out or Path('evals')/f"{mp.parent.name or mp.stem}_{c.name}_{'all' if fold is None else f'{protocol}-fold{fold}'}")
     print(f"dkdfmh_evaluate: {mp} ({', '.join(vocab)}) on {c.name}, {scope}: {len(rows)} utterances", flush=True)
     feats = extract_features(df['path'].to_numpy()[rows], fc, cache_dir=kwargs.get('cache_dir'), progress=not quiet)
+    if pred.norm is not None:                                          # standardised as in training ('speaker': each speaker's own utterances)
+        feats = pred.normalise(feats, speakers=df['speaker'].to_numpy()[rows] if pred.norm.how == 'speaker' else None)
     net, dev = pred.model.eval(), pred.device
     logits, utts, chunk = [], [], 256
     starts = range(0, len(rows), chunk)
@@ -499,6 +514,7 @@ def predict_command(path:str, # an audio file, or a folder of them
                     plot:str|None=None, # a file: save the waveform and segment probabilities to this image (e.g. speech.png)
                     csv:str|None=None, # a folder: the CSV to write (default <folder name>-predictions.csv in the current folder)
                     no_recursive:bool=False, # a folder: its own files only, not its subfolders'
+                    speaker:list[str]|None=None, # a model trained with --norm speaker: recordings (files or folders) of the speaker, unlabelled, for its statistics
                     device:Literal['auto', 'cpu', 'cuda']='auto', # where to run the model
                     quiet:bool=False, # no progress bar
                    ): # a file: the `Prediction`; a folder: the table written to the CSV
@@ -512,7 +528,7 @@ def predict_command(path:str, # an audio file, or a folder of them
         load_audio(p)                                                  # a bad file fails before the model loads
         from dkdfmh.inference import load_model, plot_timeline
         pred = load_model(mp, device=device)
-        r = pred.predict(p)
+        r = pred.predict(p, speaker=speaker)
         print(f"{p}: {r.label} ({r.probs[r.label]:.0%}; {r.duration:.1f} s, {len(r.timeline)} segment{'s' * (len(r.timeline) != 1)}; model {mp})")
         print('\n'.join(_prob_lines(r.probs)))
         if timeline:
@@ -527,7 +543,7 @@ def predict_command(path:str, # an audio file, or a folder of them
     if not files: raise UsageError(f"{path}: no audio files ({', '.join(AUDIO_EXTS)}) in this folder{'' if no_recursive else ' or its subfolders'}")
     csv = Path(csv or f"{p.resolve().name or 'audio'}-predictions.csv")
     pred = load_model(mp, device=device)
-    df = predict_folder(pred, p, csv_path=csv, recursive=not no_recursive, progress=not quiet)
+    df = predict_folder(pred, p, csv_path=csv, recursive=not no_recursive, progress=not quiet, speaker=speaker)
     ok = df['status'] == 'ok'
     counts = ', '.join(f"{k} {v}" for k, v in df.loc[ok, 'label'].value_counts().items())
     print(f"{len(df)} files in {p}: {ok.sum()} predicted ({counts or 'none'}), {(~ok).sum()} unreadable (see the status column) -> {csv}")
@@ -551,7 +567,7 @@ def experiments_command(run:Literal['both', 'ablation', 'beta']='both', # the ab
     r = prepare_run(**kwargs)
     cfg = r.cfg
     out = Path(out or Path('runs')/f"{cfg.corpus}-{cfg.protocol}-experiments")
-    data = _load_data(cfg, r.corpus.table, not quiet)
+    data = _load_data(cfg, not quiet)
     print(f"dkdfmh_experiments: {cfg.corpus}, {len(data[0])} utterances, {cfg.protocol} protocol, "
           f"{len(data[2]) if cfg.folds is None else len(cfg.folds)} of {len(data[2])} folds, seeds {', '.join(map(str, cfg.seeds))}")
     print(f"  recipe: {r.recipe}\n  output: {out}", flush=True)

@@ -17,6 +17,7 @@ from . import __version__
 from .audio import AudioError, load_audio, atomic_open
 from .features import FeatureConfig, logfbank, segment, segment_starts, n_frames
 from .model import DKDFMH
+from .data import FeatureNorm, NORMS
 from .train import pick_device
 
 # %% auto 0
@@ -133,6 +134,16 @@ def _device(device)->torch.device:
     if device in ('auto', 'cpu', 'cuda'): return pick_device(device)
     return torch.device(device)
 
+def _as_norm(norm, nfilt:int)->FeatureNorm|None:
+    "A fitted `FeatureNorm` (None for none) from a `FeatureNorm`, its dict or None, checked against the filter count"
+    if norm is None: return None
+    if isinstance(norm, dict): norm = FeatureNorm.from_dict(norm)
+    if not isinstance(norm, FeatureNorm): raise TypeError(f"Predictor: norm must be a FeatureNorm or its dict, got {type(norm).__name__}")
+    if norm.how == 'none': return None
+    if norm.how == 'global' and (len(norm.mean) != nfilt or len(norm.std) != nfilt):
+        raise ValueError(f"Predictor: the 'global' normaliser has {len(norm.mean)} means and {len(norm.std)} stds for {nfilt} filters")
+    return norm
+
 class Predictor:
     "A trained network with its class names and front end: recordings in, `Prediction`s out"
     def __init__(self,
@@ -143,6 +154,7 @@ class Predictor:
                  amp:bool=False, # float16 autocast on CUDA (ignored on the CPU)
                  batch_size:int|None=None, # segments per forward pass (default 32 on the CPU, 256 on CUDA)
                  info:dict|None=None, # where the model came from (set by `load_model`)
+                 norm=None, # the feature standardisation it was trained with: a fitted `dkdfmh.data.FeatureNorm` or its dict (None: none)
                 ):
         vocab = list(vocab)
         if len(vocab) < 1 or len(set(map(str, vocab))) != len(vocab): raise ValueError(f"Predictor: vocab must be distinct class names, got {vocab}")
@@ -155,9 +167,11 @@ class Predictor:
         if not (isinstance(batch_size, int) and batch_size >= 1): raise ValueError(f"Predictor: batch_size must be a positive int, got {batch_size!r}")
         self.model, self.vocab, self.features = model.to(self.device).eval(), [str(v) for v in vocab], features
         self.amp, self.batch_size, self.info = bool(amp) and self.device.type == 'cuda', batch_size, info or {}
+        self.norm = _as_norm(norm, features.nfilt)
 
     def __repr__(self):
-        return f"Predictor({type(self.model).__name__}, vocab {self.vocab}, {self.device}{', amp' if self.amp else ''})"
+        nm = '' if self.norm is None else f", norm {self.norm.how!r}"
+        return f"Predictor({type(self.model).__name__}, vocab {self.vocab}, {self.device}{', amp' if self.amp else ''}{nm})"
 
     def signal(self, x, # path or array
                sr:int|None=None, # sample rate of an array (ignored for a path)
@@ -178,20 +192,68 @@ class Predictor:
             raise ValueError(f"Predictor: the model returned logits of shape {out.shape} for {len(x)} segments and {len(self.vocab)} classes")
         return out
 
+    def speaker_stats(self, recordings, # one speaker's recordings (unlabelled): paths, folders (their audio files) and/or arrays
+                      sr:int|None=None, # sample rate of the arrays
+                     )->dict: # mean, std: (filters,) float64
+        "Per-filter mean and std over every frame of one speaker's recordings, as 'speaker' normalisation computes them in training"
+        if isinstance(recordings, (str, os.PathLike, np.ndarray, torch.Tensor)): recordings = [recordings]
+        xs = []
+        for x in recordings:
+            if isinstance(x, (str, os.PathLike)) and Path(x).is_dir():
+                found = audio_files(x)
+                if not found: raise ValueError(f"{x}: the speaker's folder holds no audio files ({', '.join(AUDIO_EXTS)})")
+                xs += found
+            else: xs.append(x)
+        if not xs: raise ValueError("speaker_stats: no recordings of the speaker given")
+        f = np.concatenate([logfbank(self.signal(x, sr), self.features).astype(np.float64) for x in xs])
+        return dict(mean=f.mean(0), std=f.std(0))
+
+    def _speaker(self, speaker, sr=None)->dict|None:
+        "The speaker statistics to standardise with: None unless the model needs them; checked"
+        if self.norm is None or self.norm.how != 'speaker':
+            if speaker is not None: raise ValueError(f"Predictor: speaker= is only for models trained with norm 'speaker'; this one has norm {'none' if self.norm is None else self.norm.how!r}")
+            return None
+        if speaker is None:
+            raise ValueError("Predictor: this model was trained with per-speaker feature standardisation (norm 'speaker'): pass speaker=, "
+                             "the speaker's recordings (unlabelled: paths, a folder or arrays) or their statistics from Predictor.speaker_stats(recordings)")
+        if not isinstance(speaker, dict): return self.speaker_stats(speaker, sr)
+        if not {'mean', 'std'} <= set(speaker): raise ValueError(f"Predictor: speaker statistics need 'mean' and 'std', got keys {sorted(speaker)}")
+        st = {k: np.asarray(speaker[k], dtype=np.float64).reshape(-1) for k in ('mean', 'std')}
+        if any(len(v) != self.features.nfilt for v in st.values()):
+            raise ValueError(f"Predictor: speaker statistics must have {self.features.nfilt} values (one per filter), got {len(st['mean'])} and {len(st['std'])}")
+        return st
+
+    def normalise(self, feats_list:list, # per-recording (frames, filters) log filterbanks
+                  speaker=None, # norm 'speaker': one speaker's statistics (`speaker_stats`) or recordings, for every item
+                  speakers=None, # norm 'speaker', instead: the speaker of each item (statistics from the items themselves)
+                 )->list: # standardised as the training features were (unchanged for a model without normalisation)
+        "`feats_list` standardised with the model's normaliser"
+        if self.norm is None: return list(feats_list)
+        if self.norm.how == 'speaker' and speakers is not None:
+            if speaker is not None: raise ValueError("Predictor.normalise: pass speaker= or speakers=, not both")
+            return self.norm(feats_list, speakers)
+        st = self._speaker(speaker)
+        if st is None: return self.norm(feats_list)
+        return FeatureNorm('global', st['mean'], st['std'], self.norm.eps)(feats_list)
+
     def segment_logits(self, signals:list, # mono float32 signals at `features.sr`
+                       speaker=None, # norm 'speaker': the speaker's statistics or recordings (see `normalise`)
                       )->list: # per signal: (segments, classes) float32 logits
-        "Segment logits of several recordings, their segments packed into shared batches"
-        srcs = [_Windows(logfbank(s, self.features), self.features) for s in signals]
+        "Segment logits of several recordings (standardised as in training), their segments packed into shared batches"
+        feats = self.normalise([logfbank(s, self.features) for s in signals], speaker)
+        srcs = [_Windows(f, self.features) for f in feats]
         if not srcs: return []
         out = np.concatenate([self._forward(b) for b in _chunks(srcs, self.batch_size)])
         return np.split(out, np.cumsum([len(s) for s in srcs])[:-1])
 
     def predict(self, x, # a path (any format, rate, channels `load_audio` reads) or an array
                 sr:int|None=None, # sample rate of an array (ignored for a path)
+                speaker=None, # models trained with norm 'speaker': the speaker's statistics (`speaker_stats`) or recordings
                )->Prediction:
         "The emotion of one recording"
+        st = self._speaker(speaker, sr)
         y = self.signal(x, sr)
-        return make_prediction(self.segment_logits([y])[0], self.vocab, len(y), self.features,
+        return make_prediction(self.segment_logits([y], st)[0], self.vocab, len(y), self.features,
                                x if isinstance(x, (str, os.PathLike)) else None)
 
     def predict_many(self, xs:list, # paths and/or arrays
@@ -199,9 +261,11 @@ class Predictor:
                      batch_files:int=8, # recordings read and run together
                      on_error:str='raise', # 'raise', or 'keep': a failing recording's exception takes its place
                      progress:bool=False, # fastprogress bar over the recordings
+                     speaker=None, # models trained with norm 'speaker': statistics or recordings of the one speaker of all `xs`
                     )->list: # a `Prediction` (or the exception) per recording, in order
         "`predict` for many recordings, the segments of `batch_files` recordings sharing forward passes"
         if on_error not in ('raise', 'keep'): raise ValueError(f"on_error must be 'raise' or 'keep', got {on_error!r}")
+        st = self._speaker(speaker, sr)                                  # once, before any file
         xs, res = list(xs), []
         it = iter(progress_bar(xs, leave=False) if progress and xs else xs)
         while group := list(itertools.islice(it, max(1, int(batch_files)))):
@@ -211,7 +275,7 @@ class Predictor:
                 except Exception as e:
                     if on_error == 'raise': raise
                     out[i] = e
-            for i, lg in zip(sigs, self.segment_logits(list(sigs.values()))):
+            for i, lg in zip(sigs, self.segment_logits(list(sigs.values()), st)):
                 x = group[i]
                 out[i] = make_prediction(lg, self.vocab, len(sigs[i]), self.features, x if isinstance(x, (str, os.PathLike)) else None)
             res += out
@@ -221,11 +285,11 @@ class Predictor:
              meta:dict|None=None, # free JSON-able information (default: `info['meta']`)
             )->Path:
         "`save_model` of this predictor"
-        return save_model(path, self.model, self.vocab, self.features, self.info.get('meta') if meta is None else meta)
+        return save_model(path, self.model, self.vocab, self.features, self.info.get('meta') if meta is None else meta, self.norm)
 
 # %% ../nbs/10_inference.ipynb
 MODEL_FORMAT = 'dkdfmh-model' # the `format` entry of a model file
-MODEL_FORMAT_VERSION = 1 # bumped when the layout of a model file changes
+MODEL_FORMAT_VERSION = 2 # bumped when the layout of a model file changes (2: a feature normaliser; files without one are still written as 1)
 
 class ModelFileError(ValueError):
     "A file that cannot be loaded as a model; the message names the file and the problem"
@@ -245,17 +309,21 @@ def save_model(path, # file to write (e.g. 'emotion.pth')
                vocab:list, # class names in logit order
                features:FeatureConfig=FeatureConfig(), # the front end it was trained with (or its dict)
                meta:dict|None=None, # free JSON-able information, e.g. the training record's summary
+               norm=None, # the fitted feature normaliser it was trained with (`FeatureNorm` or its dict; None or 'none': none)
               )->Path:
-    "Write `model`, its vocabulary and front end to one torch file, atomically"
+    "Write `model`, its vocabulary, front end and feature normaliser to one torch file, atomically"
     arch, vocab = _arch(model), [str(v) for v in vocab]
     if len(vocab) != arch['n_classes']: raise ValueError(f"save_model: the model has {arch['n_classes']} outputs but the vocab {vocab} has {len(vocab)} classes")
     if len(set(vocab)) != len(vocab): raise ValueError(f"save_model: the vocab has repeated classes: {vocab}")
     if isinstance(features, dict): features = FeatureConfig(**features)
     try: meta = json.loads(json.dumps(meta if meta is not None else {}, allow_nan=True))
     except (TypeError, ValueError) as e: raise ValueError(f"save_model: meta must be JSON-serialisable ({e})") from None
-    d = dict(format=MODEL_FORMAT, format_version=MODEL_FORMAT_VERSION, dkdfmh_version=__version__, arch=arch,
+    try: norm = _as_norm(norm, features.nfilt)
+    except (TypeError, ValueError, KeyError) as e: raise ValueError(f"save_model: bad norm ({e})") from None
+    d = dict(format=MODEL_FORMAT, format_version=1 if norm is None else MODEL_FORMAT_VERSION, dkdfmh_version=__version__, arch=arch,
              state_dict={k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()},
              vocab=vocab, features=dataclasses.asdict(features), meta=meta)
+    if norm is not None: d['norm'] = norm.to_dict()                  # plain floats and strings: still weights_only
     with atomic_open(path, 'wb') as f: torch.save(d, f)
     return Path(path)
 
@@ -298,7 +366,7 @@ def _check_model_dict(d, path)->dict:
     return d
 
 def _build(d:dict, path)->tuple:
-    "(model, vocab, FeatureConfig) from a model file's content, with clear errors where they disagree"
+    "(model, vocab, FeatureConfig, normaliser) from a model file's content, with clear errors where they disagree"
     arch, vocab, sd = d['arch'], list(d['vocab']), d['state_dict']
     if not isinstance(arch, dict): raise ModelFileError(path, f"bad architecture entry {arch!r}")
     if arch.get('n_classes') != len(vocab):
@@ -314,7 +382,9 @@ def _build(d:dict, path)->tuple:
         raise ModelFileError(path, f"the weights do not match the architecture {arch}: {' '.join(lines) or e}") from None
     try: cfg = FeatureConfig(**d['features'])
     except (TypeError, ValueError) as e: raise ModelFileError(path, f"bad front-end settings {d['features']}: {e}") from None
-    return model, vocab, cfg
+    try: norm = _as_norm(d.get('norm'), cfg.nfilt)                     # files written before the normaliser have none
+    except (TypeError, ValueError, KeyError, AttributeError) as e: raise ModelFileError(path, f"bad feature normaliser: {e}") from None
+    return model, vocab, cfg, norm
 
 def _from_learner(path:Path, device, amp:bool, batch_size)->Predictor:
     from fastai.learner import load_learner
@@ -326,7 +396,8 @@ def _from_learner(path:Path, device, amp:bool, batch_size)->Predictor:
     if cfg is None:
         warnings.warn(f"{path}: the exported Learner's DataLoaders carry no FeatureConfig (dls.cfg); assuming the default")
         cfg = FeatureConfig()
-    try: return Predictor(learn.model, list(vocab), cfg, device, amp, batch_size, info=dict(source=str(path), kind='fastai-learner', meta={}))
+    try: return Predictor(learn.model, list(vocab), cfg, device, amp, batch_size, info=dict(source=str(path), kind='fastai-learner', meta={}),
+                          norm=getattr(learn.dls, 'norm', None))
     except (ValueError, TypeError) as e: raise ModelFileError(path, str(e)) from None
 
 def load_model(path, # a `save_model` file, or a fastai `learn.export()` file
@@ -353,8 +424,8 @@ def load_model(path, # a `save_model` file, or a fastai `learn.export()` file
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise ModelFileError(p, f"not a readable torch file ({first})") from None
     d = _check_model_dict(d, p)
-    model, vocab, cfg = _build(d, p)
-    return Predictor(model, vocab, cfg, device, amp, batch_size,
+    model, vocab, cfg, norm = _build(d, p)
+    return Predictor(model, vocab, cfg, device, amp, batch_size, norm=norm,
                      info=dict(source=str(p), kind=MODEL_FORMAT, dkdfmh_version=d.get('dkdfmh_version'), meta=d.get('meta', {})))
 
 # %% ../nbs/10_inference.ipynb
@@ -379,12 +450,14 @@ def predict_folder(predictor:Predictor, # the model
                    progress:bool=True, # fastprogress bar over the files
                    batch_files:int=8, # files whose segments share forward passes
                    exts=AUDIO_EXTS, # file endings picked up
+                   speaker=None, # models trained with norm 'speaker': statistics or recordings of the one speaker of the folder (e.g. `audio_files(folder)`)
                   )->pd.DataFrame: # path, label, one probability column per class, duration, status
     "Predict every audio file of `folder`; a bad file's error goes in its row's `status`"
+    st = predictor._speaker(speaker)                                  # refused before any file is read
     files = audio_files(folder, recursive, exts)
     cols = prob_columns(predictor.vocab)
     rows = []
-    for p, r in zip(files, predictor.predict_many(files, batch_files=batch_files, on_error='keep', progress=progress)):
+    for p, r in zip(files, predictor.predict_many(files, batch_files=batch_files, on_error='keep', progress=progress, speaker=st)):
         if isinstance(r, Prediction):
             rows.append(dict(path=str(p), label=r.label, **dict(zip(cols, r.probs.values())), duration=r.duration, status='ok'))
         else:
