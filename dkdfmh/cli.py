@@ -213,6 +213,7 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
                 ensemble:list[int]|None=None, # the student learns from the mean logits of the teachers of these seeds (default: its own seed's)
                 generations:int|None=None, # born-again generations of the student (default 1)
                 device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (auto: CUDA when available)
+                amp:bool=False, # float16 mixed precision when training on CUDA (ignored on the CPU)
                 paper:bool=False, # the paper's recipe (dkdfmh.train.paper_config): IEMOCAP improvised, random 80/20, 50 epochs, lr 1e-4
                 **kwargs, # corpus arguments (`cli_corpus`)
                )->SimpleNamespace: # cfg (`Config`), recipe (its description), corpus (`cli_corpus`)
@@ -228,7 +229,7 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
     given = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if v is not None}
     Config(**given)                                                    # Config's own checks, before the corpus is read
     c = cli_corpus(**kwargs)
-    base = dict(corpus=c.name, root=c.root, corpus_options=c.options, device=device, cache_dir=kwargs.get('cache_dir'))
+    base = dict(corpus=c.name, root=c.root, corpus_options=c.options, device=device, mixed_precision=amp, cache_dir=kwargs.get('cache_dir'))
     if paper:
         opts = {**(dict(subset='improvised') if c.name == 'iemocap' else {}), **c.options}
         cfg, what = paper_config(**{**base, 'corpus_options': opts}), "the paper's recipe (dkdfmh.train.paper_config)"

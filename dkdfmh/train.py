@@ -81,6 +81,7 @@ class Config:
     cache_dir:str|None=None # feature cache (None: `default_cache_dir()`)
     device:str='auto' # 'auto' (CUDA if available), 'cpu' or 'cuda'
     channels_last:bool=True # train in channels-last memory format (faster convolutions on CPUs; same results to float tolerance)
+    mixed_precision:bool=False # float16 mixed precision (fastai's `to_fp16`) when training on CUDA; ignored on the CPU
     # levers (13_levers): every default is the paper's recipe
     norm:str='none' # feature standardisation: 'none' (paper), 'global' (training segments), 'utterance', 'speaker' (transductive)
     time_masks:int=0 # SpecAugment time bands per training segment (0: off)
@@ -288,8 +289,9 @@ def make_learner(dls, # `dkdfmh.data.segment_dls` loaders of one split
     if cfg.decay_mode == 'keras': cbs.append(KerasDecay(cfg.lr, cfg.wd))
     wd = cfg.wd if cfg.decay_mode == 'l2' else 0.
     lf = SegmentCE(weight=class_weights(dls.train_ds.y, dls.c)) if cfg.balance == 'weights' else SegmentCE()
-    return Learner(dls, model, loss_func=lf, opt_func=torch_adam, lr=cfg.lr, wd=wd, wd_bn_bias=True,
-                   metrics=[UtteranceWA(), UtteranceUA()], cbs=cbs + aug)
+    learn = Learner(dls, model, loss_func=lf, opt_func=torch_adam, lr=cfg.lr, wd=wd, wd_bn_bias=True,
+                    metrics=[UtteranceWA(), UtteranceUA()], cbs=cbs + aug)
+    return learn.to_fp16() if cfg.mixed_precision and dev.type == 'cuda' else learn
 
 def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
               cfg:Config, # the recipe
@@ -440,7 +442,7 @@ def split_dls(cfg:Config, # the recipe (its data levers: norm, random_offsets, b
 
 def _run_name(fold:int, seed:int, model:str)->str: return f"fold{fold}-seed{seed}-{model}"
 
-_FREE = ('seeds', 'folds', 'students', 'cache_dir', 'device', 'channels_last', 'save_models')  # may change between runs into one folder
+_FREE = ('seeds', 'folds', 'students', 'cache_dir', 'device', 'channels_last', 'mixed_precision', 'save_models')  # may change between runs into one folder
 
 def _as_json(d:dict)->dict: return json.loads(json.dumps(d))
 
