@@ -89,14 +89,16 @@ def _half_up(x:float)->int:
     return int(decimal.Decimal(x).quantize(decimal.Decimal('1'), rounding=decimal.ROUND_HALF_UP))
 
 _FILTERBANKS = {}
-def _filterbank(cfg:FeatureConfig)->tuple: # (filters transposed (bins, nfilt) float64, number of FFT bins used)
+def _filterbank(cfg:FeatureConfig)->tuple: # (filters transposed (bins, nfilt) float64, number of FFT bins used, scale)
     "`python_speech_features.get_filterbanks` of `cfg`, restricted to the FFT bins some filter uses (memoised)"
     k = (cfg.nfilt, cfg.nfft, cfg.sr, cfg.lowfreq, cfg.highfreq)
     if k not in _FILTERBANKS:
         fb = psf.get_filterbanks(cfg.nfilt, cfg.nfft, cfg.sr, cfg.lowfreq, cfg.highfreq)
         used = np.flatnonzero(fb.any(0))
         hi = int(used.max()) + 1 if len(used) else 1
-        _FILTERBANKS[k] = (np.ascontiguousarray(fb[:, :hi].T), hi)
+        fb = np.ascontiguousarray(fb[:, :hi].T)
+        exact = cfg.nfft & (cfg.nfft - 1) == 0     # 1/nfft a power of two: scaling the filters instead is exact
+        _FILTERBANKS[k] = (fb / cfg.nfft if exact else fb, hi, 1. if exact else 1. / cfg.nfft)
     return _FILTERBANKS[k]
 
 def logfbank(signal:np.ndarray, # mono signal at cfg.sr
@@ -112,9 +114,11 @@ def logfbank(signal:np.ndarray, # mono signal at cfg.sr
     buf = np.zeros((nf - 1) * fstep + flen)                             # float64, zero-padded as psf.framesig
     buf[:n] = pre
     frames = np.lib.stride_tricks.as_strided(buf, (nf, flen), (fstep * buf.itemsize, buf.itemsize), writeable=False)
-    fb, hi = _filterbank(cfg)
-    spec = np.fft.rfft(frames, cfg.nfft)[:, :hi]
-    pspec = (spec.real ** 2 + spec.imag ** 2) * (1.0 / cfg.nfft)
+    fb, hi, scale = _filterbank(cfg)
+    sq = np.fft.rfft(frames, cfg.nfft).view(np.float64)[:, :2 * hi]     # (re, im) pairs of the bins used
+    sq *= sq
+    pspec = sq[:, 0::2] + sq[:, 1::2]                                   # |X|^2 (the 1/nfft is in fb, or in scale)
+    if scale != 1.: pspec *= scale
     with _one_blas_thread(): feat = pspec @ fb
     feat[feat == 0] = np.finfo(float).eps
     return np.log(feat).astype(np.float32)
@@ -221,15 +225,23 @@ def file_digest(path, # audio file
     except OSError as e: raise AudioError(path, f'cannot read file ({e.strerror or e})') from None
     return h.hexdigest()
 
-_UMASK = os.umask(0); os.umask(_UMASK)
+_TMP_SEQ = iter(range(1 << 62))
 def _replace_with(path, write):
-    "Write a file atomically without fsync: `write(f)` into a temp file beside `path`, then `os.replace`."
+    "Write a file atomically without fsync: `write(f)` into a temp file beside `path` (created exclusively, usual permissions), then `os.replace`."
     d, name = os.path.split(os.fspath(path))
-    os.makedirs(d or '.', exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d or '.', prefix=f'.{name}.', suffix='.tmp')
+    d = d or '.'
+    for attempt in range(100):
+        tmp = os.path.join(d, f'.{name}.{os.getpid()}-{next(_TMP_SEQ)}.tmp')
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)    # mode as open(): 0666 less the umask
+            break
+        except FileExistsError: continue                                    # left by a crashed process with our pid
+        except FileNotFoundError:
+            if attempt: raise
+            os.makedirs(d, exist_ok=True)
+    else: raise FileExistsError(f'no free temp file name beside {path}')
     try:
         with os.fdopen(fd, 'wb') as f: write(f)
-        os.chmod(tmp, 0o666 & ~_UMASK)                   # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         try: os.unlink(tmp)
