@@ -248,8 +248,8 @@ def selected_weights(out, # the folder `run_experiment(..., save_models=True)` w
                     )->dict: # state_dict of the validation-selected epoch (teacher: per `cfg.teacher_select`)
     "The kept weights of one run of `run_experiment`: `checkpoints/<run>.final.pth`, a clear error when they were not kept"
     import torch
-    from dkdfmh.train import _run_name
-    out, run = Path(out), _run_name(fold, seed, model)
+    from dkdfmh.train import run_name
+    out, run = Path(out), run_name(fold, seed, model)
     p = out/'checkpoints'/f"{run}.final.pth"
     if p.exists(): return torch.load(p, map_location='cpu', weights_only=True)
     rec = out/'runs'/f"{run}.json"

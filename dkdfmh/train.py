@@ -33,7 +33,7 @@ from .distill import DistillCallback, EnsembleTeacher
 __all__ = ['BALANCE', 'STUDENT_KEYS', 'LEVER_FIELDS', 'PROTOCOL_NAMES', 'Config', 'paper_config', 'SelectOnValid', 'Checkpoint',
            'pick_device', 'torch_adam', 'KerasDecay', 'FitResult', 'make_model', 'augmentation_cbs', 'make_learner',
            'fit_model', 'train_teacher', 'distil_student', 'suggest_lr', 'dl_logits', 'score', 'load_data',
-           'load_variants', 'split_dls', 'summarise', 'run_experiment']
+           'load_variants', 'split_dls', 'run_name', 'summarise', 'run_experiment']
 
 # %% ../nbs/08_train.ipynb
 BALANCE = ('none', 'weights', 'sampler')
@@ -106,6 +106,8 @@ class Config:
         checks = [(self.protocol in ('speaker', 'loso', 'session', 'random'), f"protocol must be 'speaker', 'loso', 'session' or 'random', got {self.protocol!r}"),
                   (self.decay_mode in ('l2', 'keras'), f"decay_mode must be 'l2' or 'keras', got {self.decay_mode!r}"),
                   (self.schedule in ('constant', 'one_cycle'), f"schedule must be 'constant' or 'one_cycle', got {self.schedule!r}"),
+                  (not (self.schedule == 'one_cycle' and self.decay_mode == 'keras'),
+                   "schedule 'one_cycle' and decay_mode 'keras' would both set the learning rate; use decay_mode 'l2' with 'one_cycle'"),
                   (self.teacher_select in ('best', 'last'), f"teacher_select must be 'best' or 'last', got {self.teacher_select!r}"),
                   (self.device in ('auto', 'cpu', 'cuda'), f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}"),
                   (isinstance(self.epochs, int) and self.epochs >= 1, f"epochs must be a positive int, got {self.epochs!r}"),
@@ -440,7 +442,9 @@ def split_dls(cfg:Config, # the recipe (its data levers: norm, random_offsets, b
     return segment_dls(feats, df['label'], splits[fold], vocab=make_vocab(df['label']), cfg=cfg.features, bs=cfg.bs, seed=seed,
                        device=pick_device(cfg.device), **kw)
 
-def _run_name(fold:int, seed:int, model:str)->str: return f"fold{fold}-seed{seed}-{model}"
+def run_name(fold:int, seed:int, model:str)->str:
+    "File stem of one run of an experiment folder: `runs/<stem>.json`, `checkpoints/<stem>.pth` and `<stem>.final.pth`"
+    return f"fold{fold}-seed{seed}-{model}"
 
 _FREE = ('seeds', 'folds', 'students', 'cache_dir', 'device', 'channels_last', 'mixed_precision', 'save_models')  # may change between runs into one folder
 
@@ -527,31 +531,31 @@ def run_experiment(cfg:Config, # the recipe
                 if model == teacher_name:
                     keep = res.best_state if cfg.teacher_select == 'best' else res.model.state_dict()
                     teachers[s] = make_model(cfg, len(vocab), cfg.teacher_attention); teachers[s].load_state_dict(keep)
-                    with atomic_open(ckdir/f"{_run_name(f, s, teacher_name)}.final.pth", 'wb') as fh: torch.save(keep, fh)
+                    with atomic_open(ckdir/f"{run_name(f, s, teacher_name)}.final.pth", 'wb') as fh: torch.save(keep, fh)
                 elif save:
-                    with atomic_open(ckdir/f"{_run_name(f, s, model)}.final.pth", 'wb') as fh: torch.save(res.best_state, fh)
-                atomic_write_text(out/'runs'/f"{_run_name(f, s, model)}.json", json.dumps(rec))
+                    with atomic_open(ckdir/f"{run_name(f, s, model)}.final.pth", 'wb') as fh: torch.save(res.best_state, fh)
+                atomic_write_text(out/'runs'/f"{run_name(f, s, model)}.json", json.dumps(rec))
                 n = rec['settings'].get('generations', 1)
-                for p in [ckdir/f"{_run_name(f, s, model)}.pth"] + [_generation_ckpt(ckdir/f"{_run_name(f, s, model)}.pth", g, n) for g in range(1, n)]:
+                for p in [ckdir/f"{run_name(f, s, model)}.pth"] + [_generation_ckpt(ckdir/f"{run_name(f, s, model)}.pth", g, n) for g in range(1, n)]:
                     if p.exists(): p.unlink()
                 if progress: print(f"fold {f} seed {s} {model}: test UA {rec['best']['ua']:.3f} WA {rec['best']['wa']:.3f} (epoch {res.best_epoch + 1} of {cfg.epochs}, chosen on validation), {res.seconds:.0f} s")
                 return rec
             def teacher_of(s):
                 "The teacher of this fold for seed `s`: in memory, else its kept weights, else trained (and recorded when it never was)"
                 if s in teachers: return teachers[s]
-                tpath, rpath = ckdir/f"{_run_name(f, s, teacher_name)}.final.pth", out/'runs'/f"{_run_name(f, s, teacher_name)}.json"
+                tpath, rpath = ckdir/f"{run_name(f, s, teacher_name)}.final.pth", out/'runs'/f"{run_name(f, s, teacher_name)}.json"
                 if tpath.exists(): keep = torch.load(tpath, map_location='cpu')
                 elif rpath.exists():   # recorded, weights not kept: trained again (same seed, same weights)
                     rt = train_teacher(get_dls(), cfg, s, progress=progress)
                     keep = rt.best_state if cfg.teacher_select == 'best' else rt.model.state_dict()
                     with atomic_open(tpath, 'wb') as fh: torch.save(keep, fh)
                 else:                  # an ensemble member of another seed, not trained yet: a run of its own (that seed reads it back)
-                    finish(teacher_name, s, train_teacher(get_dls(), cfg, s, ckpt=ckdir/f"{_run_name(f, s, teacher_name)}.pth", progress=progress))
+                    finish(teacher_name, s, train_teacher(get_dls(), cfg, s, ckpt=ckdir/f"{run_name(f, s, teacher_name)}.pth", progress=progress))
                     return teachers[s]
                 teachers[s] = make_model(cfg, len(vocab), cfg.teacher_attention); teachers[s].load_state_dict(keep)
                 return teachers[s]
             for model in [teacher_name] + list(cfg.students):
-                path = out/'runs'/f"{_run_name(f, seed, model)}.json"
+                path = out/'runs'/f"{run_name(f, seed, model)}.json"
                 if path.exists():
                     try: old = json.loads(path.read_text())
                     except json.JSONDecodeError: warnings.warn(f"{path}: unreadable result, training this model again")
@@ -560,7 +564,7 @@ def run_experiment(cfg:Config, # the recipe
                             raise ValueError(f"{path}: was trained with {old.get('settings')}, the config now asks for {_settings(cfg, model, teacher_name)}; rename the student or use another out_dir")
                         runs.append(old); continue
                 dls = get_dls()
-                ckpt = ckdir/f"{_run_name(f, seed, model)}.pth"
+                ckpt = ckdir/f"{run_name(f, seed, model)}.pth"
                 if model == teacher_name: res = train_teacher(dls, cfg, seed, ckpt=ckpt, progress=progress)
                 else:
                     members = cfg.student_settings(model).get('ensemble') or [seed]
