@@ -94,6 +94,13 @@ With the test speakers seen in training, the networks' UA changes by {gap.min():
 speaker-independent protocol (mean {gap.mean():+.1f}); on this split {findings(ra)}. One split of 68 test utterances is
 a noisy estimate: this is the protocol's weakness, not only its leakage.
 """)
+        rb = R/'random-15ep'/'beta_sweep.csv'
+        if rb.exists():
+            b = pd.read_csv(rb).set_index('beta')
+            top = b['ua_mean'].idxmax()
+            out.append(f"Its beta sweep (`results/emodb/random-15ep/beta_sweep.png`, {seeds_text(int(b['n_seeds'].min()))}): UA " +
+                       ', '.join(f"{pm(r['ua_mean'], r['ua_std'], r['n_seeds'])} at beta {x:g}" for x, r in b.iterrows()) +
+                       f"; the peak is at beta = {top:g}, against the teacher's {ra.loc['teacher', 'ua_mean']:.1f}.\n")
     lp = R/'levers'/'levers.csv'
     if lp.exists():
         lv = pd.read_csv(lp)
