@@ -12,11 +12,11 @@ from fastcore.docments import docments
 from fastcore.meta import delegates
 
 # %% auto 0
-__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'LEVER_OPTIONS', 'DEFAULT_MODEL', 'UsageError', 'one_line',
-           'CLIParser', 'make_parser', 'one_line_warnings', 'run_cli', 'parse_options', 'synthetic_root', 'cli_corpus',
-           'check_device', 'prepare_run', 'selected_weights', 'train_command', 'cli_parser', 'dkdfmh_train',
-           'evaluate_command', 'dkdfmh_evaluate', 'predict_command', 'dkdfmh_predict', 'experiments_command',
-           'dkdfmh_experiments']
+__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'RECIPE_NAMES', 'LEVER_OPTIONS', 'DEFAULT_MODEL',
+           'UsageError', 'one_line', 'CLIParser', 'make_parser', 'one_line_warnings', 'run_cli', 'parse_options',
+           'synthetic_root', 'cli_corpus', 'check_device', 'prepare_run', 'selected_weights', 'train_command',
+           'cli_parser', 'dkdfmh_train', 'evaluate_command', 'dkdfmh_evaluate', 'predict_command', 'dkdfmh_predict',
+           'experiments_command', 'dkdfmh_experiments']
 
 # %% ../nbs/11_cli.ipynb
 class UsageError(ValueError):
@@ -175,7 +175,11 @@ def check_device(device:str, # 'auto', 'cpu' or 'cuda'
         if not torch.cuda.is_available(): raise UsageError("--device cuda: torch sees no CUDA device (use --device auto or cpu)")
     return device
 
-DEMO_RECIPE = dict(folds=(0,), epochs=12, lr=1e-3, bs=16, warmup=4.) # synthetic corpus without --paper; n_folds = its speakers
+DEMO_RECIPE = dict(folds=(0,), epochs=12, lr=1e-3, bs=16, warmup=4.) # synthetic corpus without --paper or --recipe; n_folds = its speakers
+
+RECIPE_NAMES = {'recommended': "the recommended recipe (--recipe recommended, the default; --recipe paper for the paper's numbers), speaker-independent folds",
+                'reduced': "the reduced recipe of the committed EMO-DB ablation (--recipe reduced), speaker-independent folds",
+                'paper': "the paper's optimiser and loss (--recipe paper), speaker-independent folds"} # how each `RECIPES` name is announced
 
 LEVER_OPTIONS = ('norm', 'balance', 'schedule', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets',
                  'speed_factors', 'pitch_factors', 'mixup', 'distill_scale', 'ensemble', 'generations') # `Config` levers given as options
@@ -190,13 +194,13 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
                 n_folds:int|None=None, # folds of the speaker or random protocol (default 5; synthetic demo: one per speaker)
                 folds:list[int]|None=None, # run only these folds, 0-based (default: all; synthetic demo: 0)
                 n_valid_speakers:int|None=None, # validation speakers per fold, taken from the training speakers (default 1)
-                epochs:int|None=None, # epochs per model (default 50, the paper's; synthetic demo 12)
-                lr:float|None=None, # Adam learning rate (default 1e-4, the paper's; synthetic demo 1e-3)
+                epochs:int|None=None, # epochs per model (default: the recipe's: recommended 25, paper 50; synthetic demo 12)
+                lr:float|None=None, # Adam learning rate, the maximum under one_cycle (default: the recipe's: recommended 3e-3, paper 1e-4; synthetic demo 1e-3)
                 bs:int|None=None, # batch size (default 32; synthetic demo 16)
                 alpha:float|None=None, # DKD weight of the target-class term TCKD (default 1)
                 beta:float|None=None, # DKD weight of the non-target term NCKD (default 8)
                 T:float|None=None, # distillation temperature (default 4)
-                warmup:float|None=None, # epochs of linear warm-up of the distillation weight (default 20; synthetic demo 4)
+                warmup:float|None=None, # epochs of linear warm-up of the distillation weight (default: the recipe's: recommended 10, paper 20; synthetic demo 4)
                 seeds:list[int]|None=None, # model seeds; several give mean ± std (default 0)
                 norm:Literal['none', 'global', 'utterance', 'speaker']|None=None, # per-filter feature standardisation: none (paper), global (training segments' statistics), utterance, speaker (each speaker's own, test speakers' unlabelled audio included)
                 balance:Literal['none', 'weights', 'sampler']|None=None, # class balancing: none (paper), weights (inverse-frequency cross-entropy weights), sampler (class-balanced sampling)
@@ -215,9 +219,11 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
                 device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (auto: CUDA when available)
                 amp:bool=False, # float16 mixed precision when training on CUDA (ignored on the CPU)
                 paper:bool=False, # the paper's recipe (dkdfmh.train.paper_config): IEMOCAP improvised, random 80/20, 50 epochs, lr 1e-4
+                recipe:Literal['recommended', 'reduced', 'paper']|None=None, # starting recipe on a corpus (dkdfmh.levers.RECIPES; default recommended; synthetic without it: the demo)
                 **kwargs, # corpus arguments (`cli_corpus`)
                )->SimpleNamespace: # cfg (`Config`), recipe (its description), corpus (`cli_corpus`)
-    "Load the corpus and build the training `Config`: paper, library defaults or synthetic demo, with the given settings on top"
+    "Load the corpus and build the training `Config`: paper, a named recipe or the synthetic demo, with the given settings on top"
+    if paper and recipe is not None: raise UsageError(f"--paper and --recipe {recipe}: give one of them (--paper is the paper's recipe and protocol)")
     if paper and kwargs.get('corpus') is None: kwargs['corpus'] = 'iemocap'
     check_device(device)                                               # before the corpus is read
     from dkdfmh.train import Config, paper_config
@@ -233,10 +239,13 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
     if paper:
         opts = {**(dict(subset='improvised') if c.name == 'iemocap' else {}), **c.options}
         cfg, what = paper_config(**{**base, 'corpus_options': opts}), "the paper's recipe (dkdfmh.train.paper_config)"
-    elif c.name == 'synthetic':
+    elif c.name == 'synthetic' and recipe is None:
         cfg = Config(**base, protocol='speaker', n_folds=int(c.table.speaker.nunique()), **DEMO_RECIPE)
         what = "quick DEMO recipe on the synthetic corpus, not the paper's (--paper gives the paper's)"
-    else: cfg, what = Config(**base), "the library's defaults: the paper's optimiser and loss, speaker-independent folds"
+    else:
+        from dkdfmh.levers import recipe_config
+        name = recipe or 'recommended'
+        cfg, what = recipe_config(name, **base), RECIPE_NAMES[name]
     cfg = cfg.replace(**given)
     return SimpleNamespace(cfg=cfg, recipe=f"{what}: {_describe(cfg)}", corpus=c)
 
@@ -263,9 +272,10 @@ def _method_names(cfg)->dict:
     out = {}
     for name in cfg.students:
         s = cfg.student_settings(name)
-        out[name] = {'dkd': f"DKDFMH (DKD, alpha {s['alpha']:g}, beta {s['beta']:g}, T {s['T']:g})",
-                     'kd': f"CNN + multi-head attention + KD (T {s['T']:g})",
-                     'tckd': f"TCKD only (T {s['T']:g})", 'nckd': f"NCKD only (T {s['T']:g})"}.get(s['loss'], name)
+        x = f", term x {s['scale']:g}" if s.get('scale', 1.) != 1. else ''
+        out[name] = {'dkd': f"DKDFMH (DKD, alpha {s['alpha']:g}, beta {s['beta']:g}, T {s['T']:g}{x})",
+                     'kd': f"CNN + multi-head attention + KD (T {s['T']:g}{x})",
+                     'tckd': f"TCKD only (T {s['T']:g}{x})", 'nckd': f"NCKD only (T {s['T']:g}{x})"}.get(s['loss'], name)
     return out
 
 def _load_data(cfg, progress:bool)->tuple:
@@ -341,15 +351,19 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
 _EPILOG_TRAIN = """\
 examples:
   dkdfmh_train                                   demo: synthetic corpus, teacher + DKD student, a few minutes on 2 CPU cores
-  dkdfmh_train emodb /data/emodb --epochs 20 --seeds 0 1
+  dkdfmh_train emodb /data/emodb --seeds 0 1 2          the recommended recipe, 5 speaker folds
+  dkdfmh_train emodb /data/emodb --recipe paper --epochs 20
   dkdfmh_train iemocap /data/IEMOCAP_full_release --protocol session --happy merge
   dkdfmh_train iemocap /data/IEMOCAP_full_release --paper     the paper's recipe
   dkdfmh_train emodb /data/emodb --norm speaker --time-masks 2 --freq-masks 2 --balance weights   with levers
-Without a corpus (or with `synthetic`) and without --paper, the recipe is a quick DEMO, not the paper's: one speaker
-fold, 12 epochs, Adam lr 1e-3, batch 16, warm-up 4 epochs (any of them can be set). The output folder gets record.json
+On a corpus the recipe is --recipe's (default recommended: per-speaker standardisation, one-cycle up to lr 3e-3,
+25 epochs, a quarter of the DKD term; paper: the paper's numbers). Without a corpus (or with `synthetic`) and without
+--paper or --recipe, it is a quick DEMO, not the paper's: one speaker fold, 12 epochs, Adam lr 1e-3, batch 16,
+warm-up 4 epochs (any of them can be set). The output folder gets record.json
 (every run), model.pth (the student of the first fold and seed, for dkdfmh_predict and dkdfmh_evaluate), results.md,
-results.csv and confusion_<model>.png; model.pth carries the fitted feature normaliser when --norm is given (a model
-trained with --norm speaker then needs the speaker's recordings to predict: dkdfmh_predict --speaker). Errors exit
+results.csv and confusion_<model>.png; model.pth carries the fitted feature normaliser when the recipe or --norm
+standardises features (a model trained with norm speaker, as the recommended recipe does, then needs the speaker's
+recordings to predict: dkdfmh_predict --speaker; --norm none trains without). Errors exit
 with status 2 (DKDFMH_DEBUG=1 shows tracebacks)."""
 
 _EPILOG_EVALUATE = """\
@@ -378,8 +392,8 @@ models are kept in the output folder: the same command resumes. Errors exit with
 
 _CORPUS = ['corpus', 'root', 'subset', 'happy', 'classes', 'opt']
 _PROTOCOL = ['protocol', 'n_folds', 'folds', 'n_valid_speakers', 'fold']
-_RECIPE = ['paper', 'epochs', 'lr', 'bs', 'seeds', 'loss', 'alpha', 'beta', 'T', 'warmup', 'no_attention', 'teacher_only', 'run', 'betas', 'no_baseline']
-_SECTIONS = {'corpus': _CORPUS, 'protocol': _PROTOCOL, 'recipe': _RECIPE, 'levers (off by default: the paper\'s recipe)': list(LEVER_OPTIONS)}
+_RECIPE = ['paper', 'recipe', 'epochs', 'lr', 'bs', 'seeds', 'loss', 'alpha', 'beta', 'T', 'warmup', 'no_attention', 'teacher_only', 'run', 'betas', 'no_baseline']
+_SECTIONS = {'corpus': _CORPUS, 'protocol': _PROTOCOL, 'recipe': _RECIPE, 'levers (on top of the recipe)': list(LEVER_OPTIONS)}
 
 def _specs()->dict:
     "prog -> (command function, `make_parser` options)"

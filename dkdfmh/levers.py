@@ -14,8 +14,8 @@ from .train import Config, load_data, run_experiment, suggest_lr
 from .evaluate import baseline_experiment, summarize, model_summary, to_markdown
 
 # %% auto 0
-__all__ = ['LEVERS', 'paired_differences', 'paired_summary', 'distill_variants', 'lever_config', 'normalised_baseline',
-           'lever_rows', 'lever_table', 'run_lever_study']
+__all__ = ['LEVERS', 'RECIPES', 'paired_differences', 'paired_summary', 'distill_variants', 'lever_config', 'normalised_baseline',
+           'lever_rows', 'lever_table', 'run_lever_study', 'recipe_config']
 
 # %% ../nbs/13_levers.ipynb
 def paired_differences(record:dict, # a result record holding both models
@@ -201,3 +201,17 @@ def run_lever_study(base:Config, # the recipe with every lever off (corpus, prot
         if progress: print(f"lever {lever}: done", flush=True)
     table.attrs['records'] = records
     return table
+
+# %% ../nbs/13_levers.ipynb
+RECIPES = {
+    'paper': {},                                                   # Config's defaults: the paper's numbers
+    'reduced': dict(epochs=15, lr=1e-3, warmup=6),                 # the committed EMO-DB ablation's budget (2 CPU cores)
+    'recommended': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, distill_scale=0.25),
+} # recipe name -> `Config` overrides of the paper's numbers
+
+def recipe_config(name:str='recommended', # a name in `RECIPES`
+                  **kwargs, # further `Config` settings on top (corpus, root, protocol, seeds, any lever)
+                 )->Config:
+    "The `Config` of a named recipe, with the given settings on top"
+    if name not in RECIPES: raise ValueError(f"recipe_config: unknown recipe {name!r}; known: {', '.join(RECIPES)}")
+    return Config(**{**RECIPES[name], **kwargs})

@@ -1,0 +1,74 @@
+"""Candidate recipes for issue 7 (accuracy on real speech), on the real EMO-DB copy, speaker-independent: 5 folds of 2
+test speakers with 1 validation speaker taken from the training side, every model selected on its validation speaker.
+Each candidate is a set of `dkdfmh.train.Config` overrides on top of the paper's recipe; its teacher and students are
+trained by `run_experiment` (resumable: finished runs are read back), and it is compared with the classical baseline
+under the same normalisation on the same folds.
+
+Run from the repository root:  .venv/bin/python results/emodb/recipe.py CANDIDATE [--seeds 0 1 2] [--folds 0 1]
+Output: results/emodb/recipe-CANDIDATE/ (runs, record.json, summary.md and summary.csv: teacher, each student and the
+baseline, pooled UA/WA, and each student minus its own teacher run by run; for the validation-selected and the last epoch)
+"""
+import argparse, json, sys, time
+from pathlib import Path
+import numpy as np, pandas as pd
+from dkdfmh.audio import find_emodb, atomic_write_text
+from dkdfmh.train import Config, load_data, run_experiment
+from dkdfmh.levers import normalised_baseline, lever_rows, lever_table
+from dkdfmh.evaluate import to_markdown
+
+
+CANDIDATES = {
+    # speaker-normalised features, fastai's one-cycle schedule, the paper's DKD and a quarter-weight DKD
+    'r1': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10,
+               students={'dkd': dict(loss='dkd'), 'dkd_q': dict(loss='dkd', scale=0.25),
+                         'dkd_ens': dict(loss='dkd', scale=0.25, ensemble=(0, 1, 2))}),
+}
+
+p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog='\n'.join(__doc__.split('\n')[1:]))
+p.add_argument('candidate', choices=list(CANDIDATES))
+p.add_argument('--seeds', type=int, nargs='+', default=[0])
+p.add_argument('--folds', type=int, nargs='+', default=None)
+p.add_argument('--students', nargs='*', default=None, help="train only these of the candidate's students (default: all; none: teachers only)")
+a = p.parse_args()
+root = find_emodb()
+if root is None: sys.exit("recipe.py: EMO-DB not found (find_emodb() returned None; set DKDFMH_EMODB)")
+spec = dict(CANDIDATES[a.candidate])
+if a.students is not None:
+    bad = sorted(set(a.students) - set(spec['students']))
+    if bad: sys.exit(f"recipe.py: {a.candidate} has no student(s) {bad}; it has {', '.join(spec['students'])}")
+    spec['students'] = {k: v for k, v in spec['students'].items() if k in a.students}
+cfg = Config(corpus='emodb', root=str(root), protocol='speaker', n_folds=5, n_valid_speakers=1, seeds=tuple(a.seeds),
+             folds=None if a.folds is None else tuple(a.folds), **spec)
+out = Path(__file__).parent/f"recipe-{a.candidate}"
+t0 = time.time()
+data = load_data(cfg, progress=False)
+rec = run_experiment(cfg, out, progress=True, data=data)
+# the summary reads every finished run in the folder (students trained by earlier calls too), keeping per model the
+# seeds whose 5 folds are all done, so that every pooled score covers the whole corpus
+runs = [json.loads(f.read_text()) for f in sorted((out/'runs').glob('*.json'))]
+n_folds = len(data[2])
+done = {(r['model'], r['seed']) for r in runs if sum((x['model'], x['seed']) == (r['model'], r['seed']) for x in runs) == n_folds}
+rec = dict(rec, runs=[r for r in runs if (r['model'], r['seed']) in done], folds=list(range(n_folds)),
+           config=cfg.replace(students=CANDIDATES[a.candidate]['students']).to_dict())
+if not any(m == 'teacher' for m, _ in done): sys.exit(f"recipe.py: no seed has all {n_folds} folds of the teacher yet: no summary ({time.time() - t0:.0f} s)")
+rows = {}
+df, feats, splits = data
+base = normalised_baseline(df, feats, splits, cfg.norm, folds=rec['folds'], vocab=rec['vocab'], cfg=cfg.features)
+for which in ('best', 'last'):
+    rows[which] = lever_table(lever_rows(a.candidate, rec, base, which=which, settings={'recipe': a.candidate}))
+t = pd.concat(rows, names=['epoch'])
+cols = ['student', 'settings', 'teacher_UA', 'student_UA', 'dUA', 'dUA_CI', 'wins', 'teacher_WA', 'student_WA', 'dWA', 'baseline_UA', 'baseline_WA', 'n_pairs', 'n_seeds']
+atomic_write_text(out/'summary.csv', t.to_csv())
+n_seeds = len({r['seed'] for r in rec['runs'] if r['model'] == 'teacher'})
+atomic_write_text(out/'summary.md', f"""# Recipe {a.candidate}
+
+EMO-DB, {rec['protocol']}, {len(rec['folds'])} folds x {n_seeds} teacher seed(s) (a student's seeds: its row's n_seeds); settings: {CANDIDATES[a.candidate]}.
+'best': the epoch chosen on the validation speaker; 'last': the last epoch (no selection). UA/WA: test utterances
+pooled over folds, mean ± std over seeds (%). dUA: student minus its own teacher per (fold, seed), mean ± sd, 95% t
+interval, wins. baseline: log filterbank mean+std + logistic regression with the same normalisation on the same folds.
+Command: `.venv/bin/python results/emodb/recipe.py {a.candidate} --seeds {' '.join(map(str, sorted({r['seed'] for r in rec['runs']})))}`
+
+""" + to_markdown(t.reset_index()[['epoch'] + cols], index=False) + '\n')
+print(t.reset_index()[['epoch'] + cols].to_string())
+print(f"done in {time.time() - t0:.0f} s")
