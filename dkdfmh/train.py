@@ -295,6 +295,16 @@ def make_learner(dls, # `dkdfmh.data.segment_dls` loaders of one split
                     metrics=[UtteranceWA(), UtteranceUA()], cbs=cbs + aug)
     return learn.to_fp16() if cfg.mixed_precision and dev.type == 'cuda' else learn
 
+def _distill_history(learn, history:list):
+    "Add a student's per-epoch training CE, unweighted distillation term and its weight (scale x w) to the epoch history"
+    dc = next((c for c in learn.cbs if isinstance(c, DistillCallback)), None)
+    if dc is None or not dc.records: return
+    per, sc = dc.epoch_summary(), getattr(dc, 'scale', 1.)
+    for h in history:
+        if h['epoch'] in per.index:
+            r = per.loc[h['epoch']]
+            h.update(train_ce=float(r.ce), train_distill=float(r.distill), distill_weight=float(sc * r.w))
+
 def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
               cfg:Config, # the recipe
               seed:int=0, # weights init and shuffling
@@ -323,6 +333,7 @@ def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
         with ctx, (learn.no_logging() if not progress else learn.added_cbs([])):
             if cfg.schedule == 'one_cycle': learn.fit_one_cycle(cfg.epochs, cfg.lr, wd=wd, start_epoch=start)
             else: learn.fit(cfg.epochs, cfg.lr, wd=wd, start_epoch=start)
+    _distill_history(learn, select.history)
     learn.remove_cbs([c for c in learn.cbs if isinstance(c, (Checkpoint, DistillCallback, SelectOnValid, KerasDecay, SpecAugment, SegmentMixup))])
     if extra: learn.remove_cbs(extra)
     model = learn.model.cpu().eval().to(memory_format=torch.contiguous_format)  # hand back an ordinary module
