@@ -61,6 +61,8 @@ class DistillCallback(Callback):
                  check_cache:bool=True, # compare cached and live teacher logits on each epoch's first batch
                  cache_tol:float=1e-3, # allowed max |cached - live| relative to max(1, max |live|)
                  scale:float=1., # multiplier of the distillation term: loss = loss_func + scale * w * L (1: the paper)
+                 unlabelled=None, # (N, T, F) unlabelled segments (e.g. the test speakers': transductive); each training batch adds L on a batch of them
+                 unlabelled_bs:int|None=None, # segments of `unlabelled` per training batch (default: the training batch's size)
                 ):
         if not isinstance(teacher, nn.Module): raise TypeError(f"DistillCallback: teacher must be a torch nn.Module, got {type(teacher).__name__}")
         warmup_weight(1, warmup)   # validates warmup
@@ -72,6 +74,11 @@ class DistillCallback(Callback):
         self.alpha,self.beta,self.T,self.warmup,self.per_iter,self.scale = alpha,beta,T,warmup,per_iter,float(scale)
         self.cache,self.augmented,self.check_cache,self.cache_tol = cache,augmented,check_cache,cache_tol
         self.logits,self.records,self.cache_reason,self._warned = None,[],'not fitted yet',set()
+        if unlabelled is not None:
+            unlabelled = torch.as_tensor(unlabelled, dtype=torch.float32)
+            if unlabelled.ndim != 3 or not len(unlabelled): raise ValueError(f"DistillCallback: unlabelled must be (N, T, F) segments, N >= 1; got shape {tuple(unlabelled.shape)}")
+        if unlabelled_bs is not None and not (isinstance(unlabelled_bs, int) and unlabelled_bs >= 1): raise ValueError(f"DistillCallback: unlabelled_bs must be an int >= 1, got {unlabelled_bs!r}")
+        self.unlabelled,self.unlabelled_bs,self.u_logits = unlabelled,unlabelled_bs,None
 
     def weight(self)->float:
         "w for the current training batch (per epoch, or per batch with fractional epochs when `per_iter`)"
@@ -96,9 +103,26 @@ class DistillCallback(Callback):
         self._check_teacher()
         self.teacher.to(self._device()).eval().requires_grad_(False)
         self.records,self.logits,self._warned = [],None,set()
+        if self.unlabelled is not None: self._setup_unlabelled()
         if not self.cache: self.cache_reason = 'cache=False'
         elif self.augmented: self.cache_reason = 'augmented=True'
         else: self._build_cache()
+
+    def _setup_unlabelled(self):
+        "The teacher's logits of every unlabelled segment (computed once: they never change), and the sampler's own RNG"
+        dev = self._device()
+        with torch.no_grad(): self.u_logits = torch.cat([self.teacher(x.to(dev)).float() for x in self.unlabelled.split(256)])
+        self.u_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**31 - 1, (1,))))   # one draw: the fit's seed decides the batches
+
+    def unlabelled_term(self)->torch.Tensor:
+        "L(student, teacher, teacher's argmax) on a random batch of the unlabelled segments (the student's forward pass included)"
+        n = self.unlabelled_bs or len(self.yb[0])
+        idx = torch.randint(0, len(self.unlabelled), (n,), generator=self.u_gen)
+        dev = self._device()
+        t = self.u_logits[idx.to(self.u_logits.device)]
+        x = self.unlabelled[idx].to(dev)
+        if self.xb[0].is_contiguous(memory_format=torch.channels_last) and x.ndim == 4: x = x.contiguous(memory_format=torch.channels_last)
+        return self.loss_fn(self.learn.model(x), t, t.argmax(1))
 
     def _no_cache(self, why):
         self.logits,self.cache_reason = None,why
@@ -168,24 +192,27 @@ class DistillCallback(Callback):
                              "teacher and student need the same classes in the same order")
         d,w = self.loss_fn(self.pred, t, self.yb[0]),self.weight()
         ce,sw = self.learn.loss_grad.detach(),getattr(self, 'scale', 1.) * w   # scale 1: exactly w
-        self.learn.loss_grad = self.learn.loss_grad + sw * d
-        self.learn.loss = self.learn.loss + sw * d.detach()
-        self.records.append((self.epoch, self.iter, w, ce, d.detach(), cached))
+        u = self.unlabelled_term() if getattr(self, 'unlabelled', None) is not None else None
+        dd = d if u is None else d + u
+        self.learn.loss_grad = self.learn.loss_grad + sw * dd
+        self.learn.loss = self.learn.loss + sw * dd.detach()
+        self.records.append((self.epoch, self.iter, w, ce, d.detach(), cached, None if u is None else u.detach()))
 
     @property
     def history(self)->pd.DataFrame:
-        "One row per training batch of the last fit: epoch, iter, w, ce, distill (L, unweighted), cached, loss (= ce + scale * w * distill)"
-        cols = ['epoch', 'iter', 'w', 'ce', 'distill', 'cached', 'loss']
+        "One row per training batch of the last fit: epoch, iter, w, ce, distill (L, unweighted), cached, unlabelled (L on the unlabelled batch, NaN without), loss (= ce + scale * w * (distill + unlabelled))"
+        cols = ['epoch', 'iter', 'w', 'ce', 'distill', 'cached', 'unlabelled', 'loss']
         if not self.records: return pd.DataFrame(columns=cols)
-        e,i,w,ce,d,c = zip(*self.records)
+        e,i,w,ce,d,c,u = zip(*self.records)
         num = lambda v: torch.stack(v).float().cpu().numpy()
-        df = pd.DataFrame(dict(epoch=e, iter=i, w=w, ce=num(ce), distill=num(d), cached=c))
-        df['loss'] = df.ce + getattr(self, 'scale', 1.) * df.w * df.distill
+        df = pd.DataFrame(dict(epoch=e, iter=i, w=w, ce=num(ce), distill=num(d), cached=c,
+                               unlabelled=[float('nan') if x is None else float(x) for x in u]))
+        df['loss'] = df.ce + getattr(self, 'scale', 1.) * df.w * (df.distill + df.unlabelled.fillna(0.))
         return df[cols]
 
     def epoch_summary(self)->pd.DataFrame:
-        "Per-epoch means of w, ce, distill and loss over the training batches of the last fit"
-        return self.history.groupby('epoch')[['w', 'ce', 'distill', 'loss']].mean()
+        "Per-epoch means of w, ce, distill, unlabelled and loss over the training batches of the last fit"
+        return self.history.groupby('epoch')[['w', 'ce', 'distill', 'unlabelled', 'loss']].mean()
 
     def plot(self, ax=None):
         "Per-batch CE, weighted distillation term and training loss, with w on a second axis"

@@ -32,13 +32,13 @@ from .distill import DistillCallback, EnsembleTeacher
 # %% auto 0
 __all__ = ['BALANCE', 'STUDENT_KEYS', 'LEVER_FIELDS', 'PROTOCOL_NAMES', 'Config', 'paper_config', 'SelectOnValid', 'Checkpoint',
            'pick_device', 'torch_adam', 'KerasDecay', 'FitResult', 'make_model', 'augmentation_cbs', 'make_learner',
-           'fit_model', 'train_teacher', 'distil_student', 'suggest_lr', 'dl_logits', 'score', 'load_data',
-           'load_variants', 'split_dls', 'run_name', 'summarise', 'run_experiment']
+           'fit_model', 'train_teacher', 'unlabelled_segments', 'distil_student', 'suggest_lr', 'dl_logits', 'score',
+           'load_data', 'load_variants', 'split_dls', 'run_name', 'summarise', 'run_experiment']
 
 # %% ../nbs/08_train.ipynb
 BALANCE = ('none', 'weights', 'sampler')
-STUDENT_KEYS = ('loss', 'alpha', 'beta', 'T', 'warmup', 'scale', 'ensemble', 'generations') # what a student spec may set
-_STUDENT_DEFAULTS = {'scale': 1., 'ensemble': [], 'generations': 1}   # left out of `student_settings` when at these values
+STUDENT_KEYS = ('loss', 'alpha', 'beta', 'T', 'warmup', 'scale', 'ensemble', 'generations', 'transductive') # what a student spec may set
+_STUDENT_DEFAULTS = {'scale': 1., 'ensemble': [], 'generations': 1, 'transductive': False}   # left out of `student_settings` when at these values
 LEVER_FIELDS = ('norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors',
                 'pitch_factors', 'mixup', 'balance', 'distill_scale', 'ensemble', 'generations', 'save_models') # added with the levers
 
@@ -128,6 +128,7 @@ class Config:
             bad = set(spec) - set(STUDENT_KEYS)
             if bad: raise ValueError(f"Config: student {name!r} has unknown setting(s) {sorted(bad)}; use {', '.join(STUDENT_KEYS)}")
             _check_distill(spec.get('scale', 1.), spec.get('ensemble', ()), spec.get('generations', 1), f"Config: student {name!r}")
+            if not isinstance(spec.get('transductive', False), bool): raise ValueError(f"Config: student {name!r}: transductive must be True or False, got {spec['transductive']!r}")
 
     def student_settings(self, name:str)->dict:
         "The distillation settings of student `name`: the config's alpha, beta, T, warmup (and levers) overridden by its spec"
@@ -304,6 +305,7 @@ def _distill_history(learn, history:list):
         if h['epoch'] in per.index:
             r = per.loc[h['epoch']]
             h.update(train_ce=float(r.ce), train_distill=float(r.distill), distill_weight=float(sc * r.w))
+            if np.isfinite(r.unlabelled): h['train_unlabelled'] = float(r.unlabelled)
 
 def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
               cfg:Config, # the recipe
@@ -347,11 +349,19 @@ def _generation_ckpt(ckpt, g:int, n:int):
     "Checkpoint file of born-again generation g of n (the last one uses `ckpt` itself)"
     return None if ckpt is None or g == n else Path(ckpt).with_name(f"{Path(ckpt).stem}.gen{g}.pth")
 
+def unlabelled_segments(dls)->torch.Tensor:
+    "The (N, T, F) segments of the split's validation and test speakers, standardised as the split, without their labels"
+    parts = [dls.valid.dataset.x] if len(dls.valid.dataset) else []
+    if getattr(dls, 'test_src', None) is not None and len(dls.test_src[2]): parts.append(dls.test_segments().dataset.x)
+    if not parts: raise ValueError("a transductive student needs validation or test speakers in its split")
+    return torch.cat(parts)
+
 def distil_student(dls, teacher:nn.Module, cfg:Config, seed:int=0, student:str='dkd', ckpt=None, progress:bool=True, cbs:list|None=None)->FitResult:
     "A freshly initialised student of the same architecture, trained with CE + w(epoch) * L from the frozen `teacher` (born-again: n generations)"
     s = cfg.student_settings(student)
     distill = dict(loss=s['loss'], alpha=s['alpha'], beta=s['beta'], T=s['T'], warmup=s['warmup'])
     if 'scale' in s: distill['scale'] = s['scale']
+    if s.get('transductive'): distill['unlabelled'] = unlabelled_segments(dls)
     n, earlier = s.get('generations', 1), []
     teacher = copy.deepcopy(teacher)
     for g in range(1, n + 1):

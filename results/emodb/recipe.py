@@ -21,7 +21,9 @@ CANDIDATES = {
     # speaker-normalised features, fastai's one-cycle schedule, the paper's DKD and a quarter-weight DKD
     'r1': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10,
                students={'dkd': dict(loss='dkd'), 'dkd_q': dict(loss='dkd', scale=0.25),
-                         'dkd_ens': dict(loss='dkd', scale=0.25, ensemble=(0, 1, 2))}),
+                         'dkd_ens': dict(loss='dkd', scale=0.25, ensemble=(0, 1, 2)),
+                         # transductive: also the teacher's outputs on the unlabelled validation and test speakers' segments
+                         'dkd_tr': dict(loss='dkd', scale=0.25, transductive=True)}),
 }
 
 p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
