@@ -182,7 +182,7 @@ RECIPE_NAMES = {'recommended': "the recommended recipe (--recipe recommended, th
                 'paper': "the paper's optimiser and loss (--recipe paper), speaker-independent folds"} # how each `RECIPES` name is announced
 
 LEVER_OPTIONS = ('norm', 'balance', 'schedule', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets',
-                 'speed_factors', 'pitch_factors', 'mixup', 'distill_scale', 'ensemble', 'generations') # `Config` levers given as options
+                 'speed_factors', 'pitch_factors', 'mixup', 'distill_scale', 'ensemble', 'generations', 'select_from') # `Config` levers given as options
 
 def _describe(cfg)->str:
     lv = {**cfg.levers(), **({} if cfg.schedule == 'constant' else {'schedule': cfg.schedule})}
@@ -216,6 +216,7 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
                 distill_scale:float|None=None, # multiplier of the student's distillation term (default 1)
                 ensemble:list[int]|None=None, # the student learns from the mean logits of the teachers of these seeds (default: its own seed's)
                 generations:int|None=None, # born-again generations of the student (default 1)
+                select_from:float|None=None, # choose each model's epoch on validation only among epochs >= this fraction of them (default 0: all; 0.5 with one_cycle: its annealing half)
                 device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (auto: CUDA when available)
                 amp:bool=False, # float16 mixed precision when training on CUDA (ignored on the CPU)
                 paper:bool=False, # the paper's recipe (dkdfmh.train.paper_config): IEMOCAP improvised, random 80/20, 50 epochs, lr 1e-4
@@ -231,7 +232,7 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
                  alpha=alpha, beta=beta, T=T, warmup=warmup, seeds=seeds, norm=norm, balance=balance, schedule=schedule,
                  time_masks=time_masks, time_mask_width=time_mask_width, freq_masks=freq_masks, freq_mask_width=freq_mask_width,
                  random_offsets=random_offsets or None, speed_factors=speed_factors, pitch_factors=pitch_factors, mixup=mixup,
-                 distill_scale=distill_scale, ensemble=ensemble, generations=generations)
+                 distill_scale=distill_scale, ensemble=ensemble, generations=generations, select_from=select_from)
     given = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if v is not None}
     Config(**given)                                                    # Config's own checks, before the corpus is read
     c = cli_corpus(**kwargs)

@@ -40,7 +40,7 @@ BALANCE = ('none', 'weights', 'sampler')
 STUDENT_KEYS = ('loss', 'alpha', 'beta', 'T', 'warmup', 'scale', 'ensemble', 'generations', 'transductive') # what a student spec may set
 _STUDENT_DEFAULTS = {'scale': 1., 'ensemble': [], 'generations': 1, 'transductive': False}   # left out of `student_settings` when at these values
 LEVER_FIELDS = ('norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors',
-                'pitch_factors', 'mixup', 'balance', 'distill_scale', 'ensemble', 'generations', 'save_models') # added with the levers
+                'pitch_factors', 'mixup', 'balance', 'distill_scale', 'ensemble', 'generations', 'save_models', 'select_from') # added with the levers
 
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
@@ -76,6 +76,7 @@ class Config:
     T:float=4. # temperature
     warmup:float=20 # epochs of linear warm-up of the distillation weight
     teacher_select:str='best' # distil from the validation-selected ('best') or the 'last' teacher
+    select_from:float=0. # choose the epoch on validation only among epochs >= select_from x epochs (0: all; 0.5 with one_cycle: its annealing half)
     # runs
     seeds:tuple=(0,) # model seeds (weights init and shuffling)
     cache_dir:str|None=None # feature cache (None: `default_cache_dir()`)
@@ -109,6 +110,7 @@ class Config:
                   (not (self.schedule == 'one_cycle' and self.decay_mode == 'keras'),
                    "schedule 'one_cycle' and decay_mode 'keras' would both set the learning rate; use decay_mode 'l2' with 'one_cycle'"),
                   (self.teacher_select in ('best', 'last'), f"teacher_select must be 'best' or 'last', got {self.teacher_select!r}"),
+                  (_is_num(self.select_from) and 0 <= self.select_from < 1, f"select_from must be a fraction in [0, 1), got {self.select_from!r}"),
                   (self.device in ('auto', 'cpu', 'cuda'), f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}"),
                   (isinstance(self.epochs, int) and self.epochs >= 1, f"epochs must be a positive int, got {self.epochs!r}"),
                   (isinstance(self.bs, int) and self.bs >= 1, f"bs must be a positive int, got {self.bs!r}"),
@@ -177,10 +179,11 @@ def paper_config(**kwargs)->Config:
 def _cpu_state(model:nn.Module)->dict: return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
 
 class SelectOnValid(Callback):
-    "Keep the weights of the epoch with the best validation `monitor` (utterance UA by default) and a per-epoch history"
+    "Keep the weights of the epoch with the best validation `monitor` (utterance UA by default), among epochs >= `first`, and a per-epoch history"
     order = 60  # after the Recorder (50) has logged the epoch
-    def __init__(self, monitor:str='ua'):
+    def __init__(self, monitor:str='ua', first:int=0):
         self.monitor, self.history, self.best_epoch, self.best_score, self.best_loss, self.best_state, self.start = monitor, [], None, -math.inf, math.inf, None, 0
+        self.first = first
     def _metric(self, name):
         for m in self.learn.metrics:
             if getattr(m, 'name', None) == name: return m
@@ -190,7 +193,7 @@ class SelectOnValid(Callback):
         rec = {n: (None if v is None else float(v)) for n, v in zip(self.recorder.metric_names, self.recorder.log) if n not in ('epoch', 'time')}
         rec['epoch'] = self.epoch
         score = rec.get(self.monitor)
-        if score is None or not math.isfinite(score): score = -math.inf  # no validation data: the last epoch wins below
+        if score is None or not math.isfinite(score) or self.epoch < getattr(self, 'first', 0): score = -math.inf  # not a candidate (or no validation data): the latest such epoch stands in until a candidate comes
         loss = rec.get('valid_loss')
         loss = math.inf if loss is None or not math.isfinite(loss) else loss
         self.history.append(rec)
@@ -284,7 +287,7 @@ def make_learner(dls, # `dkdfmh.data.segment_dls` loaders of one split
     model = make_model(cfg, dls.c, attention).to(dev)
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     dls.to(dev)
-    cbs, aug = [SelectOnValid('ua')], augmentation_cbs(cfg)
+    cbs, aug = [SelectOnValid('ua', first=math.ceil(cfg.select_from * cfg.epochs))], augmentation_cbs(cfg)
     if teacher is not None:
         kw = dict(distill or {})
         if aug or isinstance(getattr(dls, 'train_ds', None), OffsetSegmentData): kw['augmented'] = True   # inputs change: no logit cache
