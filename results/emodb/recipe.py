@@ -24,6 +24,10 @@ CANDIDATES = {
                          'dkd_ens': dict(loss='dkd', scale=0.25, ensemble=(0, 1, 2)),
                          # transductive: also the teacher's outputs on the unlabelled validation and test speakers' segments
                          'dkd_tr': dict(loss='dkd', scale=0.25, transductive=True)}),
+    # r1 choosing each model's epoch only in one-cycle's annealing half (its validation UA swung by 30-60 points
+    # between neighbouring epochs of the high-lr half); training is r1's, so seed by seed the trajectories are r1's
+    'r2': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5,
+               students={'dkd_q': dict(loss='dkd', scale=0.25)}),
 }
 
 p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
