@@ -121,7 +121,6 @@ class DistillCallback(Callback):
         dev = self._device()
         t = self.u_logits[idx.to(self.u_logits.device)]
         x = self.unlabelled[idx].to(dev)
-        if self.xb[0].is_contiguous(memory_format=torch.channels_last) and x.ndim == 4: x = x.contiguous(memory_format=torch.channels_last)
         return self.loss_fn(self.learn.model(x), t, t.argmax(1))
 
     def _no_cache(self, why):
