@@ -358,7 +358,7 @@ examples:
   dkdfmh_train iemocap /data/IEMOCAP_full_release --paper     the paper's recipe
   dkdfmh_train emodb /data/emodb --norm speaker --time-masks 2 --freq-masks 2 --balance weights   with levers
 On a corpus the recipe is --recipe's (default recommended: per-speaker standardisation, one-cycle up to lr 3e-3,
-25 epochs, a quarter of the DKD term; paper: the paper's numbers). Without a corpus (or with `synthetic`) and without
+25 epochs, a twentieth of the DKD term, the epoch chosen in the annealed half; paper: the paper's numbers). Without a corpus (or with `synthetic`) and without
 --paper or --recipe, it is a quick DEMO, not the paper's: one speaker fold, 12 epochs, Adam lr 1e-3, batch 16,
 warm-up 4 epochs (any of them can be set). The output folder gets record.json
 (every run), model.pth (the student of the first fold and seed, for dkdfmh_predict and dkdfmh_evaluate), results.md,

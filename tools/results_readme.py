@@ -4,7 +4,7 @@ in it comes from a file in `results/`.
 
 Usage: python tools/results_readme.py && python tools/readme.py
 Reads results/emodb/{speaker,random}-15ep/ablation.csv, results/emodb/speaker-15ep/beta_sweep.csv and
-results/emodb/levers*/levers.csv and results/emodb/recipe-r1/summary.csv (the parts that exist); the sentences that compare rows are computed, not typed."""
+results/emodb/levers*/levers.csv and results/emodb/recipe-*/summary.csv (the parts that exist); the sentences that compare rows are computed, not typed."""
 import json
 from pathlib import Path
 import pandas as pd
@@ -44,39 +44,51 @@ def findings(a):
              f"({U('logreg'):.1f} vs {U(best):.1f}; {U('logreg_spk'):.1f} with per-speaker standardisation)")
     return '; '.join(s)
 
-NAMES = dict(dkd="DKD student (alpha 1, beta 8, T 4: the paper's weights)", dkd_q='DKD student, a quarter of the term (the recommended recipe)',
+NAMES = dict(dkd="DKD student (alpha 1, beta 8, T 4: the paper's weights)", dkd_q='DKD student, a quarter of the term',
+             dkd_s='DKD student, a twentieth of the term',
              dkd_ens='DKD student, a quarter of the term, from the mean logits of the teachers of seeds 0-2',
              dkd_tr='DKD student, a quarter of the term, also on the unlabelled validation and test speakers (transductive)')
+RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last 12 (one-cycle's annealing half)"}  # recipe.py's candidates
+RECOMMENDED = ('r2', 'dkd_s')   # the library's recommended recipe (dkdfmh.levers.RECIPES['recommended']): candidate, student
 
-def teacher_seeds():
-    "How many seeds of the recipe's teacher have all 5 folds"
-    runs = [f.name for f in (R/'recipe-r1'/'runs').glob('fold*-seed*-teacher.json')]
+def seeds_done(c):
+    "How many seeds of candidate `c`'s teacher have all 5 folds"
+    runs = [f.name for f in (R/f'recipe-{c}'/'runs').glob('fold*-seed*-teacher.json')]
     seeds = {int(n.split('-seed')[1].split('-')[0]) for n in runs}
     return sum(1 for s in seeds if sum(f'-seed{s}-' in n for n in runs) == 5)
 
 def recipe_section():
-    "The recommended recipe's study (results/emodb/recipe-r1/summary.csv), when it exists"
-    p = R/'recipe-r1'/'summary.csv'
-    if not p.exists(): return []
-    t = pd.read_csv(p)
-    b, l = t[t.epoch == 'best'].set_index('student'), t[t.epoch == 'last'].set_index('student')
-    first, lfirst = b.iloc[0], l.iloc[0]
-    rows = ['| model | UA, epoch chosen on validation | UA, last epoch | WA, chosen | student - teacher UA, run by run: chosen | last epoch | student wins (chosen) | seeds |',
-            '|---|---|---|---|---|---|---|---|',
-            f"| teacher (cross-entropy) | {first.teacher_UA} | {lfirst.teacher_UA} | {first.teacher_WA} | | | | {teacher_seeds()} |"]
-    rows += [f"| {NAMES.get(m, m)} | {r.student_UA} | {l.loc[m, 'student_UA']} | {r.student_WA} | {r.dUA} | {l.loc[m, 'dUA']} | {r.wins} | {int(r.n_seeds)} |" for m, r in b.iterrows()]
-    rows.append(f"| log filterbank mean+std + logistic regression, standardised per speaker (same folds) | {first.baseline_UA} | | {first.baseline_WA} | | | | |")
-    best = b['student_ua'].idxmax()
-    if (b['d_ua'] < 0).all(): verdict = f"every DKD student is below its own teacher (the closest: {NAMES.get(best, best)}, {b.loc[best, 'dUA']} UA run by run)"
-    else: verdict = "students above their teacher on average: " + ', '.join(f"{NAMES.get(m, m)} ({r.dUA})" for m, r in b.iterrows() if r.d_ua >= 0)
-    met = bool(((b.student_ua >= 87) & (b.d_ua > 0)).any())
-    head = (f"**The recommended recipe** (`dkdfmh_train`'s default on a corpus; `13_levers`, \"Recipes\"): speaker-independent, the same\n"
-            f"5 folds, every model selected on its validation speaker; per-speaker feature standardisation, one-cycle up to lr 3e-3,\n"
-            f"25 epochs, DKD warm-up 10; run by `.venv/bin/python results/emodb/recipe.py r1`, tables in `results/emodb/recipe-r1/summary.md`.\n"
-            f"The teacher reaches {first.teacher_UA} UA at its validation-selected epoch and {lfirst.teacher_UA} at its last, annealed one, against\n"
-            f"{first.baseline_UA} for the classical baseline with the same standardisation (one validation speaker is a noisy judge: on one fold it\n"
-            f"chose a spike of the high-learning-rate phase); {verdict}. The target of a DKD student at 87 UA or more and above its\n"
-            f"teacher is {'met' if met else 'not met'} here.\n\n")
+    "The recipe study (results/emodb/recipe-*/summary.csv), when it exists"
+    tabs = {c: pd.read_csv(R/f'recipe-{c}'/'summary.csv') for c in RECIPES if (R/f'recipe-{c}'/'summary.csv').exists()}
+    if not tabs: return []
+    rows = ['| recipe | model | UA, epoch chosen on validation | UA, last epoch | WA, chosen | student - teacher UA, run by run: chosen | last epoch | student wins (chosen) | seeds |',
+            '|---|---|---|---|---|---|---|---|---|']
+    allb = []
+    for c, t in tabs.items():
+        b, l = t[t.epoch == 'best'].set_index('student'), t[t.epoch == 'last'].set_index('student')
+        first, lfirst = b.iloc[0], l.iloc[0]
+        rows.append(f"| {c} | teacher (cross-entropy) | {first.teacher_UA} | {lfirst.teacher_UA} | {first.teacher_WA} | | | | {seeds_done(c)} |")
+        rows += [f"| {c} | {NAMES.get(m, m)}{' **(recommended)**' if (c, m) == RECOMMENDED else ''} | {r.student_UA} | {l.loc[m, 'student_UA']} | {r.student_WA} | {r.dUA} | {l.loc[m, 'dUA']} | {r.wins} | {int(r.n_seeds)} |"
+                 for m, r in b.iterrows()]
+        allb.append(b.assign(recipe=c, teacher_ua_=b.teacher_UA))
+    base = next(iter(tabs.values())).iloc[0]
+    rows.append(f"| | log filterbank mean+std + logistic regression, standardised per speaker (same folds) | {base.baseline_UA} | | {base.baseline_WA} | | | | |")
+    B = pd.concat(allb).reset_index()
+    top = B.loc[B['student_ua'].idxmax()]
+    up = B[B['d_ua'] > 0]
+    verdict = ("no DKD student is above its own teacher on average (the closest: " + f"{NAMES.get(B.loc[B['d_ua'].idxmax(), 'student'])} in {B.loc[B['d_ua'].idxmax(), 'recipe']}, {B.loc[B['d_ua'].idxmax(), 'dUA']} UA run by run)"
+               if up.empty else "students above their own teacher on average: " + ', '.join(f"{NAMES.get(r.student, r.student)} in {r.recipe} ({r.dUA})" for r in up.itertuples()))
+    met = bool(((B.student_ua >= 87) & (B.d_ua > 0)).any())
+    rc, rm = RECOMMENDED
+    rb = tabs[rc][tabs[rc].epoch == 'best'].set_index('student').loc[rm] if rc in tabs else None
+    head = (f"**The recipe study** (`results/emodb/recipe.py`; `13_levers`, \"Recipes\"): speaker-independent, the same 5 folds, every model\n"
+            f"selected on its validation speaker; both candidates standardise the features per speaker and train 25 epochs with\n"
+            f"one-cycle up to lr 3e-3 and a 10-epoch DKD warm-up; " + '; '.join(f"**{c}**: {d}" for c, d in RECIPES.items() if c in tabs) + ".\n"
+            f"Run by `.venv/bin/python results/emodb/recipe.py r1` / `r2 --seeds 0 1 2`; tables in `results/emodb/recipe-*/summary.md`.\n"
+            + (f"The recommended recipe (`dkdfmh_train`'s default on a corpus) is {rc} with its {NAMES[rm]}: teacher {rb.teacher_UA} UA, student {rb.student_UA}, against\n"
+               f"{rb.baseline_UA} for the classical baseline with the same standardisation. " if rb is not None else '')
+            + f"The best student is {NAMES.get(top.student, top.student)} in {top.recipe} ({top.student_UA} UA); {verdict}.\n"
+            f"The target of a DKD student at 87 UA or more and above its teacher is {'met' if met else 'not met'} here.\n\n")
     return [head + '\n'.join(rows) + '\n']
 
 def section():

@@ -8,10 +8,10 @@ Run from the repository root:  .venv/bin/python results/emodb/recipe.py CANDIDAT
 Output: results/emodb/recipe-CANDIDATE/ (runs, record.json, summary.md and summary.csv: teacher, each student and the
 baseline, pooled UA/WA, and each student minus its own teacher run by run; for the validation-selected and the last epoch)
 """
-import argparse, json, sys, time
+import argparse, json, math, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
-from dkdfmh.audio import find_emodb, atomic_write_text
+from dkdfmh.audio import find_emodb, atomic_write_text, atomic_write_bytes
 from dkdfmh.train import Config, load_data, run_experiment
 from dkdfmh.levers import normalised_baseline, lever_rows, lever_table
 from dkdfmh.evaluate import to_markdown
@@ -27,8 +27,13 @@ CANDIDATES = {
     # r1 choosing each model's epoch only in one-cycle's annealing half (its validation UA swung by 30-60 points
     # between neighbouring epochs of the high-lr half); training is r1's, so seed by seed the trajectories are r1's
     'r2': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5,
-               students={'dkd_q': dict(loss='dkd', scale=0.25)}),
+               students={'dkd_q': dict(loss='dkd', scale=0.25), 'dkd_s': dict(loss='dkd', scale=0.05)}),
 }
+# r2 trains exactly as r1 (same settings but `select_from`, which only changes which epoch is kept; CPU runs are
+# deterministic): a teacher of r1 whose validation-chosen epoch already lies in r2's window is r2's teacher, weights and
+# scores alike, and so is a student of such a teacher whose chosen epoch lies in the window; they are copied instead of
+# trained again (their run files say so: 'reused_from')
+REUSE = {'r2': 'r1'}
 
 p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                             epilog='\n'.join(__doc__.split('\n')[1:]))
@@ -48,6 +53,33 @@ cfg = Config(corpus='emodb', root=str(root), protocol='speaker', n_folds=5, n_va
              folds=None if a.folds is None else tuple(a.folds), **spec)
 out = Path(__file__).parent/f"recipe-{a.candidate}"
 t0 = time.time()
+
+def reuse_runs(src:Path, out:Path, first:int, seeds, folds, students):
+    """Copy the runs of `src` that this recipe would reproduce exactly into `out`: a teacher whose chosen epoch is >= `first`,
+    and a student of the same name and settings whose teacher was copied and whose chosen epoch is >= `first` too
+    (record and kept weights; the weights first, so that a run file never lacks them); return how many"""
+    n = 0
+    def copy(f, r):
+        w = src/'checkpoints'/f.name.replace('.json', '.final.pth')
+        if w.exists(): (out/'checkpoints').mkdir(parents=True, exist_ok=True); atomic_write_bytes(out/'checkpoints'/w.name, w.read_bytes())
+        atomic_write_text(out/'runs'/f.name, json.dumps(dict(r, reused_from=src.name)))
+    for f in sorted((src/'runs').glob('*-teacher.json')):
+        r = json.loads(f.read_text())
+        if r['seed'] not in seeds or (folds is not None and r['fold'] not in folds) or r['best_epoch'] < first: continue
+        if not (src/'checkpoints'/f.name.replace('.json', '.final.pth')).exists(): continue
+        if not (out/'runs'/f.name).exists(): copy(f, r); n += 1
+        if json.loads((out/'runs'/f.name).read_text()).get('reused_from') != src.name: continue   # trained here: its students too
+        for name, spec in students.items():
+            g = src/'runs'/f.name.replace('-teacher.json', f'-{name}.json')
+            if not g.exists() or (out/'runs'/g.name).exists(): continue
+            rs = json.loads(g.read_text())
+            if rs['best_epoch'] >= first and rs['settings'] == cfg.student_settings(name): copy(g, rs); n += 1
+    return n
+
+if a.candidate in REUSE:
+    (out/'runs').mkdir(parents=True, exist_ok=True)
+    k = reuse_runs(Path(__file__).parent/f"recipe-{REUSE[a.candidate]}", out, math.ceil(cfg.select_from*cfg.epochs), cfg.seeds, cfg.folds, spec['students'])
+    if k: print(f"reused {k} run(s) of recipe-{REUSE[a.candidate]} (their chosen epoch lies inside this recipe's window: the same computation)")
 data = load_data(cfg, progress=False)
 rec = run_experiment(cfg, out, progress=True, data=data)
 # the summary reads every finished run in the folder (students trained by earlier calls too), keeping per model the
