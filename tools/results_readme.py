@@ -88,7 +88,9 @@ def recipe_section():
             + (f"The recommended recipe (`dkdfmh_train`'s default on a corpus) is {rc} with its {NAMES[rm]}: teacher {rb.teacher_UA} UA, student {rb.student_UA}, against\n"
                f"{rb.baseline_UA} for the classical baseline with the same standardisation. " if rb is not None else '')
             + f"The best student is {NAMES.get(top.student, top.student)} in {top.recipe} ({top.student_UA} UA); {verdict}.\n"
-            f"The target of a DKD student at 87 UA or more and above its teacher is {'met' if met else 'not met'} here.\n\n")
+            f"The target of a DKD student at 87 UA or more and above its teacher is {'met' if met else 'not met'} here.\n"
+            f"Rows of one seed are a first look, not a result; pairs of one fold share their test speakers, so the intervals in\n"
+            f"`summary.md` are optimistic.\n\n")
     return [head + '\n'.join(rows) + '\n']
 
 def section():
