@@ -70,7 +70,7 @@ def recipe_section():
         rows.append(f"| {c} | teacher (cross-entropy) | {first.teacher_UA} | {lfirst.teacher_UA} | {first.teacher_WA} | | | | {seeds_done(c)} |")
         rows += [f"| {c} | {NAMES.get(m, m)}{' **(recommended)**' if (c, m) == RECOMMENDED else ''} | {r.student_UA} | {l.loc[m, 'student_UA']} | {r.student_WA} | {r.dUA} | {l.loc[m, 'dUA']} | {r.wins} | {int(r.n_seeds)} |"
                  for m, r in b.iterrows()]
-        allb.append(b.assign(recipe=c, teacher_ua_=b.teacher_UA))
+        allb.append(b.assign(recipe=c))
     base = next(iter(tabs.values())).iloc[0]
     rows.append(f"| | log filterbank mean+std + logistic regression, standardised per speaker (same folds) | {base.baseline_UA} | | {base.baseline_WA} | | | | |")
     B = pd.concat(allb).reset_index()

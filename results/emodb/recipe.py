@@ -58,6 +58,9 @@ def reuse_runs(src:Path, out:Path, first:int, seeds, folds, students):
     """Copy the runs of `src` that this recipe would reproduce exactly into `out`: a teacher whose chosen epoch is >= `first`,
     and a student of the same name and settings whose teacher was copied and whose chosen epoch is >= `first` too
     (record and kept weights; the weights first, so that a run file never lacks them); return how many"""
+    theirs, mine = json.loads((src/'config.json').read_text()), cfg.to_dict()
+    differ = sorted(k for k in mine if k not in ('select_from', 'students', 'seeds', 'folds') and json.dumps(theirs.get(k), default=str) != json.dumps(mine[k], default=str))
+    if differ: sys.exit(f"recipe.py: {src} was trained with other settings ({differ}): its runs cannot be reused")
     n = 0
     def copy(f, r):
         w = src/'checkpoints'/f.name.replace('.json', '.final.pth')
@@ -69,7 +72,7 @@ def reuse_runs(src:Path, out:Path, first:int, seeds, folds, students):
         if not (src/'checkpoints'/f.name.replace('.json', '.final.pth')).exists(): continue
         if not (out/'runs'/f.name).exists(): copy(f, r); n += 1
         if json.loads((out/'runs'/f.name).read_text()).get('reused_from') != src.name: continue   # trained here: its students too
-        for name, spec in students.items():
+        for name in students:
             g = src/'runs'/f.name.replace('-teacher.json', f'-{name}.json')
             if not g.exists() or (out/'runs'/g.name).exists(): continue
             rs = json.loads(g.read_text())
