@@ -14,9 +14,9 @@ from fastcore.meta import delegates
 # %% auto 0
 __all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'RECIPE_NAMES', 'LEVER_OPTIONS', 'DEFAULT_MODEL',
            'UsageError', 'one_line', 'CLIParser', 'make_parser', 'one_line_warnings', 'run_cli', 'parse_options',
-           'synthetic_root', 'cli_corpus', 'check_device', 'prepare_run', 'selected_weights', 'train_command',
-           'cli_parser', 'dkdfmh_train', 'evaluate_command', 'dkdfmh_evaluate', 'predict_command', 'dkdfmh_predict',
-           'experiments_command', 'dkdfmh_experiments']
+           'synthetic_root', 'cli_corpus', 'check_device', 'prepare_run', 'selected_weights', 'deployed_model',
+           'train_command', 'cli_parser', 'dkdfmh_train', 'evaluate_command', 'dkdfmh_evaluate', 'predict_command',
+           'dkdfmh_predict', 'experiments_command', 'dkdfmh_experiments']
 
 # %% ../nbs/11_cli.ipynb
 class UsageError(ValueError):
@@ -299,10 +299,26 @@ def _results_lines(record:dict)->list:
 def _wrote(out:Path, paths)->str:
     return f"wrote {out}{os.sep}: " + ', '.join(str(Path(p).relative_to(out)) if Path(p).is_relative_to(out) else str(p) for p in paths)
 
+def deployed_model(record:dict, # `run_experiment`'s record
+                   fold:int, # the fold whose model is deployed
+                   seed:int, # and the seed
+                   deploy:str='valid', # 'valid' (the higher validation UA of teacher and student; a tie: the student), 'student' or 'teacher'
+                  )->str: # the model's name in the record
+    "Which model of one fold and seed `dkdfmh_train` writes to model.pth: chosen on the validation speakers, never the test ones"
+    runs = {x['model']: x for x in record['runs'] if (x['fold'], x['seed']) == (fold, seed)}
+    teacher = 'teacher' if 'teacher' in runs else 'cnn'
+    students = [m for m in runs if m not in ('teacher', 'cnn')]
+    if deploy not in ('valid', 'student', 'teacher'): raise UsageError(f"--deploy must be valid, student or teacher, got {deploy!r}")
+    if deploy == 'teacher' or not students: return teacher
+    if deploy == 'student': return students[0]
+    ua = lambda m: (runs[m].get('valid') or {}).get('ua', float('nan'))
+    return teacher if ua(teacher) > ua(students[0]) else students[0]   # NaN (no validation speakers): the student
+
 @delegates(prepare_run)
 def train_command(no_attention:bool=False, # the teacher is the plain CNN (the paper's "CNN" row); the student keeps the attention
                   teacher_only:bool=False, # train the teacher only, no student (model.pth is then the teacher)
                   loss:Literal['dkd', 'kd', 'tckd', 'nckd']='dkd', # the student's distillation loss
+                  deploy:Literal['valid', 'student', 'teacher']='valid', # model.pth: valid (of the first fold and seed's teacher and student, the higher validation UA; a tie: the student), student or teacher
                   out:str|None=None, # output folder (default runs/<corpus>-<protocol>); finished runs in it are reused
                   quiet:bool=False, # no progress bars
                   **kwargs, # corpus and recipe arguments (`prepare_run`)
@@ -326,15 +342,16 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
     from dkdfmh.inference import save_model
     record = run_experiment(cfg, out, progress=not quiet, data=data, save_models=True)   # every model's selected weights kept
     record['methods'] = _method_names(cfg)
-    name = next(iter(cfg.students), 'teacher' if cfg.teacher_attention else 'cnn')
     fold, seed = folds[0], cfg.seeds[0]
+    name = deployed_model(record, fold, seed, deploy)
     net = make_model(cfg, len(record['vocab']), attention=cfg.teacher_attention or name != 'cnn')
     net.load_state_dict(selected_weights(out, fold, seed, name))
     run = next(x for x in record['runs'] if (x['fold'], x['seed'], x['model']) == (fold, seed, name))
     norm = run.get('norm')                                             # the fold's fitted normaliser (run_experiment records it)
     if cfg.norm != 'none' and norm is None: raise UsageError(f"{out/'runs'}: the run of {name} (fold {fold}, seed {seed}) has no recorded normaliser")
     meta = dict(trained_by='dkdfmh_train', model=name, method=record['methods'].get(name, name), corpus=cfg.corpus,
-                corpus_options=cfg.corpus_options, recipe=r.recipe, levers=cfg.levers(), schedule=cfg.schedule, fold=fold, seed=seed, best_epoch=run['best_epoch'],
+                corpus_options=cfg.corpus_options, recipe=r.recipe, levers=cfg.levers(), schedule=cfg.schedule, fold=fold, seed=seed, best_epoch=run['best_epoch'], deploy=deploy,
+                valid=run.get('valid') and dict(wa=run['valid']['wa'], ua=run['valid']['ua']),
                 test=dict(wa=run['best']['wa'], ua=run['best']['ua'], protocol=PROTOCOL_NAMES[cfg.protocol]),
                 split=dict(protocol=cfg.protocol, n_folds=cfg.n_folds, n_valid_speakers=cfg.n_valid_speakers, split_seed=cfg.split_seed,
                            fold=fold, name=splits[fold].name, **{k: splits[fold].meta[k] for k in ('test_speakers', 'valid_speakers') if k in splits[fold].meta}))
@@ -342,7 +359,7 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
     paths = report(record, out, title=f"dkdfmh_train: {cfg.corpus}, {PROTOCOL_NAMES[cfg.protocol]}")
     print('\n'.join(_results_lines(record)))
     print(_wrote(out, [out/'record.json', model_path, paths['md'], paths['csv'], paths['confusion']])
-          + f" (model.pth: {name}, fold {fold}, seed {seed}; test UA {100 * run['best']['ua']:.1f}"
+          + f" (model.pth: {name}, fold {fold}, seed {seed}, {'chosen on validation UA' if deploy == 'valid' else '--deploy ' + deploy}; test UA {100 * run['best']['ua']:.1f}"
           + ('' if norm is None else f"; features standardised: {norm['how']}") + ")")
     if cfg.corpus == 'synthetic' and 'DEMO' in r.recipe: print("note: the quick demo recipe, not the paper's (see --help)")
     print(f"done in {time.time() - t0:.0f} s")
@@ -361,7 +378,8 @@ On a corpus the recipe is --recipe's (default recommended: per-speaker standardi
 25 epochs, a twentieth of the DKD term, the epoch chosen in the annealed half; paper: the paper's numbers). Without a corpus (or with `synthetic`) and without
 --paper or --recipe, it is a quick DEMO, not the paper's: one speaker fold, 12 epochs, Adam lr 1e-3, batch 16,
 warm-up 4 epochs (any of them can be set). The output folder gets record.json
-(every run), model.pth (the student of the first fold and seed, for dkdfmh_predict and dkdfmh_evaluate), results.md,
+(every run), model.pth (of the first fold and seed's teacher and student, the one with the higher validation UA; --deploy
+student or teacher to choose; for dkdfmh_predict and dkdfmh_evaluate), results.md,
 results.csv and confusion_<model>.png; model.pth carries the fitted feature normaliser when the recipe or --norm
 standardises features (a model trained with norm speaker, as the recommended recipe does, then needs the speaker's
 recordings to predict: dkdfmh_predict --speaker; --norm none trains without). Errors exit

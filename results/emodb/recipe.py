@@ -27,7 +27,10 @@ CANDIDATES = {
     # r1 choosing each model's epoch only in one-cycle's annealing half (its validation UA swung by 30-60 points
     # between neighbouring epochs of the high-lr half); training is r1's, so seed by seed the trajectories are r1's
     'r2': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5,
-               students={'dkd_q': dict(loss='dkd', scale=0.25), 'dkd_s': dict(loss='dkd', scale=0.05)}),
+               students={'dkd_q': dict(loss='dkd', scale=0.25), 'dkd_s': dict(loss='dkd', scale=0.05),
+                         # the ensemble lever on the recommended student: the same twentieth DKD term, learnt from the mean
+                         # logits of the fold's teachers of seeds 0, 1 and 2 (each seed's student: its own initialisation)
+                         'dkd_es': dict(loss='dkd', scale=0.05, ensemble=(0, 1, 2))}),
 }
 # r2 trains exactly as r1 (same settings but `select_from`, which only changes which epoch is kept; CPU runs are
 # deterministic): a teacher of r1 whose validation-chosen epoch already lies in r2's window is r2's teacher, weights and
