@@ -47,8 +47,10 @@ def findings(a):
 NAMES = dict(dkd="DKD student (alpha 1, beta 8, T 4: the paper's weights)", dkd_q='DKD student, a quarter of the term',
              dkd_s='DKD student, a twentieth of the term',
              dkd_ens='DKD student, a quarter of the term, from the mean logits of the teachers of seeds 0-2',
-             dkd_tr='DKD student, a quarter of the term, also on the unlabelled validation and test speakers (transductive)')
-RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last 12 (one-cycle's annealing half)"}  # recipe.py's candidates
+             dkd_tr='DKD student, a quarter of the term, also on the unlabelled validation and test speakers (transductive)',
+             dkd_es='DKD student, a twentieth of the term, from the mean logits of the teachers of seeds 0-2')
+RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last 12 (one-cycle's annealing half)",
+           'r3': 'r2 with 2 validation speakers per fold instead of 1'}  # recipe.py's candidates
 RECOMMENDED = ('r2', 'dkd_s')   # the library's recommended recipe (dkdfmh.levers.RECIPES['recommended']): candidate, student
 
 def seeds_done(c):
@@ -82,9 +84,9 @@ def recipe_section():
     rc, rm = RECOMMENDED
     rb = tabs[rc][tabs[rc].epoch == 'best'].set_index('student').loc[rm] if rc in tabs else None
     head = (f"**The recipe study** (`results/emodb/recipe.py`; `13_levers`, \"Recipes\"): speaker-independent, the same 5 folds, every model\n"
-            f"selected on its validation speaker; both candidates standardise the features per speaker and train 25 epochs with\n"
+            f"selected on its validation speaker(s); every candidate standardises the features per speaker and train 25 epochs with\n"
             f"one-cycle up to lr 3e-3 and a 10-epoch DKD warm-up; " + '; '.join(f"**{c}**: {d}" for c, d in RECIPES.items() if c in tabs) + ".\n"
-            f"Run by `.venv/bin/python results/emodb/recipe.py r1` / `r2 --seeds 0 1 2`; tables in `results/emodb/recipe-*/summary.md`.\n"
+            f"Run by `.venv/bin/python results/emodb/recipe.py CANDIDATE --seeds 0 1 2`; tables in `results/emodb/recipe-*/summary.md`.\n"
             + (f"The recommended recipe (`dkdfmh_train`'s default on a corpus) is {rc} with its {NAMES[rm]}: teacher {rb.teacher_UA} UA, student {rb.student_UA}, against\n"
                f"{rb.baseline_UA} for the classical baseline with the same standardisation. " if rb is not None else '')
             + f"The best student is {NAMES.get(top.student, top.student)} in {top.recipe} ({top.student_UA} UA); {verdict}.\n"

@@ -5,14 +5,14 @@ trained by `run_experiment` (resumable: finished runs are read back), and it is 
 under the same normalisation on the same folds.
 
 Run from the repository root:  .venv/bin/python results/emodb/recipe.py CANDIDATE [--seeds 0 1 2] [--folds 0 1]
-Output: results/emodb/recipe-CANDIDATE/ (runs, record.json, summary.md and summary.csv: teacher, each student and the
+Output: results/emodb/recipe-CANDIDATE/ (runs, record.json of every finished seed, summary.md and summary.csv: teacher, each student and the
 baseline, pooled UA/WA, and each student minus its own teacher run by run; for the validation-selected and the last epoch)
 """
 import argparse, json, math, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from dkdfmh.audio import find_emodb, atomic_write_text, atomic_write_bytes
-from dkdfmh.train import Config, load_data, run_experiment
+from dkdfmh.train import Config, load_data, run_experiment, summarise
 from dkdfmh.levers import normalised_baseline, lever_rows, lever_table
 from dkdfmh.evaluate import to_markdown
 
@@ -99,6 +99,8 @@ n_folds = len(data[2])
 done = {(r['model'], r['seed']) for r in runs if sum((x['model'], x['seed']) == (r['model'], r['seed']) for x in runs) == n_folds}
 rec = dict(rec, runs=[r for r in runs if (r['model'], r['seed']) in done], folds=list(range(n_folds)),
            config=cfg.replace(students=CANDIDATES[a.candidate]['students']).to_dict())
+rec['summary'] = summarise(rec['runs'], rec['vocab'])
+atomic_write_text(out/'record.json', json.dumps(rec, indent=1))   # every finished seed of every model, not only this call's runs
 if not any(m == 'teacher' for m, _ in done): sys.exit(f"recipe.py: no seed has all {n_folds} folds of the teacher yet: no summary ({time.time() - t0:.0f} s)")
 rows = {}
 df, feats, splits = data
