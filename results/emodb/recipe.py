@@ -111,7 +111,7 @@ t = pd.concat(rows, names=['epoch'])
 cols = ['student', 'settings', 'teacher_UA', 'student_UA', 'dUA', 'dUA_CI', 'wins', 'teacher_WA', 'student_WA', 'dWA', 'baseline_UA', 'baseline_WA', 'n_pairs', 'n_seeds']
 atomic_write_text(out/'summary.csv', t.to_csv())
 n_seeds = len({r['seed'] for r in rec['runs'] if r['model'] == 'teacher'})
-atomic_write_text(out/'summary.md', f"""# Recipe {a.candidate}
+md = (f"""# Recipe {a.candidate}
 
 EMO-DB, {rec['protocol']}, {len(rec['folds'])} folds x {n_seeds} teacher seed(s) (a student's seeds: its row's n_seeds); settings: {CANDIDATES[a.candidate]}.
 'best': the epoch chosen on the validation speaker; 'last': the last epoch (no selection). UA/WA: test utterances
@@ -121,4 +121,39 @@ Command: `.venv/bin/python results/emodb/recipe.py {a.candidate} --seeds {' '.jo
 
 """ + to_markdown(t.reset_index()[['epoch'] + cols], index=False) + '\n')
 print(t.reset_index()[['epoch'] + cols].to_string())
+
+def ensemble_table(rec, data, members):
+    """The fold's teachers of seeds `members` as one model (`EnsembleTeacher`: mean logits of their kept, validation-chosen
+    weights) on each fold's test speakers, and every ensemble-taught student against that ensemble run by run (its honest
+    reference: what it was taught by); the ensemble is the same model for every seed of a student"""
+    import torch
+    from dkdfmh.distill import EnsembleTeacher
+    from dkdfmh.train import split_dls, make_model, score, _public, run_name
+    students = sorted({r['model'] for r in rec['runs'] if tuple(r['settings'].get('ensemble') or ()) == tuple(members)})
+    if not students: return None
+    ens = []
+    for f in rec['folds']:
+        nets = []
+        for s in members:
+            w = out/'checkpoints'/f"{run_name(f, s, 'teacher')}.final.pth"
+            if not w.exists(): return None
+            nets.append(make_model(cfg, len(rec['vocab']), cfg.teacher_attention)); nets[-1].load_state_dict(torch.load(w, map_location='cpu', weights_only=True))
+        dl = split_dls(cfg, data, f, 0).test_segments()
+        sc = _public(score(EnsembleTeacher(nets).eval(), dl), dl.dataset.rows)
+        seeds = sorted({r['seed'] for r in rec['runs'] if r['model'] in students})
+        ens += [dict(model='teacher_ens', fold=f, seed=s, settings={}, best=sc) for s in seeds]
+    r2 = dict(rec, runs=[r for r in rec['runs'] if r['model'] in students] + ens)
+    return lever_table(lever_rows(a.candidate, r2, None, teacher='teacher_ens', which='best', settings={'recipe': a.candidate}))
+
+et = ensemble_table(rec, data, (0, 1, 2))
+if et is not None:
+    ecols = ['student', 'settings', 'teacher_UA', 'student_UA', 'dUA', 'dUA_CI', 'wins', 'teacher_WA', 'student_WA', 'dWA', 'n_pairs', 'n_seeds']
+    et = et.reset_index()[ecols].rename(columns={'teacher_UA': 'ensemble_UA', 'teacher_WA': 'ensemble_WA'})
+    atomic_write_text(out/'ensemble.csv', et.to_csv(index=False))
+    md += ("\n## Against the teacher ensemble\n\nThe students taught by the mean logits of the fold's teachers of seeds 0-2 "
+                 "(their validation-chosen weights) against that ensemble itself on the same test speakers (the ensemble is one "
+                 "model per fold: its ± over seeds is 0). dUA: student minus ensemble per (fold, seed); epoch chosen on validation.\n\n"
+                 + to_markdown(et, index=False) + '\n')
+    print(et.to_string())
+atomic_write_text(out/'summary.md', md)
 print(f"done in {time.time() - t0:.0f} s")
