@@ -95,6 +95,22 @@ def recipe_section():
             f"`summary.md` are optimistic.\n\n")
     return [head + '\n'.join(rows) + '\n']
 
+def effects_section():
+    "Each lever's effect run by run (results/emodb/lever_effects.csv), when it exists"
+    f = R/'lever_effects.csv'
+    if not f.exists(): return []
+    t = pd.read_csv(f)
+    rows = ['| lever | change | model | UA without -> with (chosen on validation) | effect, run by run | wins-losses | UA without -> with (last epoch) | effect | seeds |',
+            '|---|---|---|---|---|---|---|---|---|']
+    rows += [f"| {r.lever} | {r.change} | {r.model} | {r['UA without (chosen)']} -> {r['UA with (chosen)']} | {r['effect UA (chosen)']} | {r['wins (chosen)']} | "
+             f"{r['UA without (last)']} -> {r['UA with (last)']} | {r['effect UA (last)']} | {r.seeds} |" for _, r in t.iterrows()]
+    return [f"""**Each lever's effect, run by run** (`results/emodb/lever_effects.py`, from the recipe study's runs; nothing trained
+again): the same model without and with one lever, all else equal, on the same folds and seeds; effect = with - without
+test UA per (fold, seed), mean ± sd over the pairs (`results/emodb/lever_effects.md` adds the 95% intervals and WA).
+Rows of one seed are a first look, not a result.
+
+""" + '\n'.join(rows) + '\n']
+
 def section():
     sp = pd.read_csv(R/'speaker-15ep'/'ablation.csv').set_index('model')
     ns = int(sp.loc['dkd', 'n_seeds'])
@@ -168,6 +184,7 @@ far, speaker-independent, validation-selected; the table pairs each DKD student 
 |---|---|---|---|---|---|---|---|---|
 """ + '\n'.join(rows) + '\n')
     out += recipe_section()
+    out += effects_section()
     ep = R/'speaker-10ep'/'results.csv'
     if ep.exists():
         c = pd.read_csv(ep).set_index('model').loc['cnn']

@@ -1,0 +1,73 @@
+"""Each lever's effect, measured run by run, from the recipe study's committed runs (issue 7, item 2): for a lever, the
+same model trained with the lever and without it on the same folds and seeds (EMO-DB, speaker-independent, 5 folds of
+2 test speakers; every model's epoch chosen on its validation speaker(s)); the effect is the with-minus-without test UA
+(and WA) of every (fold, seed) pair, its mean, spread (sd over the pairs), 95% t interval and wins, for the epoch chosen
+on validation and for the last epoch. Nothing is trained here: it reads results/emodb/recipe-*/runs/*.json.
+
+Run from the repository root:  .venv/bin/python results/emodb/lever_effects.py
+Output: results/emodb/lever_effects.md and lever_effects.csv
+"""
+import json, sys
+from pathlib import Path
+import pandas as pd
+from dkdfmh.audio import atomic_write_text
+from dkdfmh.levers import paired_differences, paired_summary
+from dkdfmh.evaluate import model_summary, to_markdown
+
+R = Path(__file__).parent
+# lever, what changes, model, (candidate, model name) without the lever, (candidate, model name) with it; every lever is
+# one change, all else equal (the recipes are those of recipe.py: r1 / r2 / r3 differ in one setting each)
+LEVERS = [
+    ('epoch window', 'all 25 epochs -> the annealed last half (select_from 0.5)', 'teacher', ('r1', 'teacher'), ('r2', 'teacher')),
+    ('epoch window', 'all 25 epochs -> the annealed last half (select_from 0.5)', 'DKD student, a quarter', ('r1', 'dkd_q'), ('r2', 'dkd_q')),
+    ('DKD scale', "the paper's term -> a quarter of it", 'DKD student', ('r1', 'dkd'), ('r1', 'dkd_q')),
+    ('DKD scale', 'a quarter -> a twentieth of the term', 'DKD student', ('r2', 'dkd_q'), ('r2', 'dkd_s')),
+    ('teacher ensemble', "one teacher -> the mean logits of the fold's teachers of seeds 0-2", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_es')),
+    ('transductive student', "labelled training segments -> also the teacher's outputs on the unlabelled validation and test speakers", 'DKD student, a quarter', ('r1', 'dkd_q'), ('r1', 'dkd_tr')),
+    ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'teacher', ('r2', 'teacher'), ('r3', 'teacher')),
+    ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r3', 'dkd_s')),
+]
+
+def complete_runs(candidate:str, model:str)->list:
+    "The runs of `model` in recipe-`candidate`, keeping the seeds whose 5 folds are all there"
+    runs = [json.loads(f.read_text()) for f in sorted((R/f'recipe-{candidate}'/'runs').glob(f'fold*-seed*-{model}.json'))]
+    seeds = {r['seed'] for r in runs if sum(x['seed'] == r['seed'] for x in runs) == 5}
+    return [r for r in runs if r['seed'] in seeds]
+
+def _pm(v, n): return f"{v.mean():.1f}" + (f" ± {v.std(ddof=1):.1f}" if n > 1 else '')
+
+rows = []
+for lever, change, model, (ca, ma), (cb, mb) in LEVERS:
+    a, b = complete_runs(ca, ma), complete_runs(cb, mb)
+    seeds = sorted({r['seed'] for r in a} & {r['seed'] for r in b})
+    if not seeds: print(f"{lever} ({model}): no seed with all 5 folds of both {ca}/{ma} and {cb}/{mb} yet: skipped"); continue
+    rec = dict(runs=[dict(r, model='without') for r in a if r['seed'] in seeds] + [dict(r, model='with') for r in b if r['seed'] in seeds])
+    row = dict(lever=lever, change=change, model=model, without=f"{ca} {ma}", with_=f"{cb} {mb}")
+    for which in ('best', 'last'):
+        d = paired_differences(rec, 'with', 'without', which)
+        u, w = paired_summary(d, 'ua'), paired_summary(d, 'wa')
+        sa, sb = model_summary(rec, 'without', which), model_summary(rec, 'with', which)
+        ua = lambda s: pd.Series(s['pooled']['ua_per_seed'])*100
+        k = 'chosen' if which == 'best' else 'last'
+        row.update({f'UA without ({k})': _pm(ua(sa), len(seeds)), f'UA with ({k})': _pm(ua(sb), len(seeds)),
+                    f'effect UA ({k})': f"{100*u['mean']:+.1f}" + (f" ± {100*u['sd']:.1f}" if u['n'] > 1 else ''),
+                    f'95% CI ({k})': f"[{100*u['lo']:+.1f}, {100*u['hi']:+.1f}]" if u['n'] > 1 else '',
+                    f'wins ({k})': f"{u['wins']}-{u['losses']} of {u['n']}", f'effect WA ({k})': f"{100*w['mean']:+.1f}"})
+    row['seeds'] = len(seeds)
+    rows.append(row)
+t = pd.DataFrame(rows).rename(columns={'with_': 'with'})
+atomic_write_text(R/'lever_effects.csv', t.to_csv(index=False))
+short = t[['lever', 'change', 'model', 'UA without (chosen)', 'UA with (chosen)', 'effect UA (chosen)', '95% CI (chosen)', 'wins (chosen)',
+           'effect WA (chosen)', 'UA without (last)', 'UA with (last)', 'effect UA (last)', 'wins (last)', 'seeds']]
+atomic_write_text(R/'lever_effects.md', f"""# Lever effects, run by run
+
+EMO-DB, speaker-independent, 5 folds of 2 test speakers; each row: one model trained without and with one lever, all
+else equal, on the same folds and seeds (recipe candidates of `results/emodb/recipe.py`: r1 = per-speaker
+standardisation, one-cycle to lr 3e-3, 25 epochs, DKD warm-up 10; r2 = r1 choosing the epoch in the annealed half;
+r3 = r2 with 2 validation speakers). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
+effect: with minus without, per (fold, seed) pair, mean ± sd over the pairs, 95% t interval (pairs of one fold share
+test speakers: optimistic), wins: pairs where the lever is better - worse, of all pairs (the rest tie). 'chosen': the epoch chosen on validation; 'last':
+the last epoch. Rows of one seed are a first look. Command: `.venv/bin/python results/emodb/lever_effects.py`
+
+""" + to_markdown(short, index=False) + '\n')
+print(short.to_string())
