@@ -309,6 +309,7 @@ def deployed_model(record:dict, # `run_experiment`'s record
     teacher = 'teacher' if 'teacher' in runs else 'cnn'
     students = [m for m in runs if m not in ('teacher', 'cnn')]
     if deploy not in ('valid', 'student', 'teacher'): raise UsageError(f"--deploy must be valid, student or teacher, got {deploy!r}")
+    if deploy == 'student' and not students: raise UsageError(f"--deploy student: fold {fold}, seed {seed} has no student (trained with --teacher-only?)")
     if deploy == 'teacher' or not students: return teacher
     if deploy == 'student': return students[0]
     ua = lambda m: (runs[m].get('valid') or {}).get('ua', float('nan'))
@@ -325,6 +326,7 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
                  )->dict: # record, model (model.pth), md, csv, confusion (report files), out
     "Train the teacher, then distil the student, on each fold and seed; write the record, a deployable model, results and confusion matrix"
     t0 = time.time()
+    if teacher_only and deploy == 'student': raise UsageError("--deploy student needs a student: --teacher-only trains none")
     r = prepare_run(**kwargs)
     cfg = r.cfg.replace(teacher_attention=not no_attention, students={} if teacher_only else {loss: dict(loss=loss)})
     out = Path(out or Path('runs')/f"{cfg.corpus}-{cfg.protocol}")
