@@ -33,7 +33,7 @@ from .distill import DistillCallback, EnsembleTeacher
 __all__ = ['BALANCE', 'STUDENT_KEYS', 'LEVER_FIELDS', 'PROTOCOL_NAMES', 'Config', 'paper_config', 'SelectOnValid', 'Checkpoint',
            'pick_device', 'torch_adam', 'KerasDecay', 'FitResult', 'make_model', 'augmentation_cbs', 'make_learner',
            'fit_model', 'train_teacher', 'unlabelled_segments', 'distil_student', 'suggest_lr', 'dl_logits', 'score',
-           'load_data', 'load_variants', 'split_dls', 'run_name', 'summarise', 'run_experiment']
+           'run_scores', 'load_data', 'load_variants', 'split_dls', 'run_name', 'summarise', 'run_experiment']
 
 # %% ../nbs/08_train.ipynb
 BALANCE = ('none', 'weights', 'sampler')
@@ -424,6 +424,14 @@ def _public(s:dict, rows=None)->dict:
     if rows is not None: d['rows'] = np.asarray(rows)[np.asarray(s['utt_ids'])].tolist()
     return d
 
+def run_scores(model:nn.Module, # maps x (B, 197, 40) to logits (B, C)
+               dl, # a loader of `dkdfmh.data` (its dataset's `rows`: the corpus table row of every segment)
+               rows:bool=True, # also the table row of every utterance (to pool folds, as `summarise` does)
+              )->dict: # wa, ua, recall, confusion, utt_true, utt_pred (and rows): JSON-able
+    "`model`'s utterance-level scores on `dl` as a run file records them (`run_experiment`'s best, last and valid)"
+    return _public(score(model, dl), dl.dataset.rows if rows else None)
+
+
 # %% ../nbs/08_train.ipynb
 PROTOCOL_NAMES = {'speaker': 'speaker-independent', 'loso': 'speaker-independent', 'session': 'speaker-independent', 'random': 'random (speakers mixed)'}
 
@@ -545,8 +553,8 @@ def run_experiment(cfg:Config, # the recipe
                 "Score a finished model on the fold's test (and validation) side; keep its weights; write its run file"
                 dls = get_dls()
                 test_dl = dls.test_segments()
-                scored = lambda r: dict(best=_public(score(r.best_model(), test_dl), test_dl.dataset.rows), last=_public(score(r.model, test_dl), test_dl.dataset.rows),
-                                        valid=_public(score(r.best_model(), dls.valid)) if len(dls.valid.dataset) else None)
+                scored = lambda r: dict(best=run_scores(r.best_model(), test_dl), last=run_scores(r.model, test_dl),
+                                        valid=run_scores(r.best_model(), dls.valid, rows=False) if len(dls.valid.dataset) else None)
                 rec = dict(fold=f, seed=s, model=model, settings=_settings(cfg, model, teacher_name), split=split.name, best_epoch=res.best_epoch,
                            seconds=res.seconds, history=res.history, **scored(res))
                 if dls.norm is not None: rec['norm'] = dls.norm.to_dict()

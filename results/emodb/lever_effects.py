@@ -23,6 +23,8 @@ LEVERS = [
     ('DKD scale', "the paper's term -> a quarter of it", 'DKD student', ('r1', 'dkd'), ('r1', 'dkd_q')),
     ('DKD scale', 'a quarter -> a twentieth of the term', 'DKD student', ('r2', 'dkd_q'), ('r2', 'dkd_s')),
     ('teacher ensemble', "one teacher -> the mean logits of the fold's teachers of seeds 0-2", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_es')),
+    ('temperature', 'T 4 (the paper) -> 2', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_t2')),
+    ('DKD warm-up', 'linear over 10 epochs -> none (the whole term from the first epoch)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_w0')),
     ('transductive student', "labelled training segments -> also the teacher's outputs on the unlabelled validation and test speakers", 'DKD student, a quarter', ('r1', 'dkd_q'), ('r1', 'dkd_tr')),
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'teacher', ('r2', 'teacher'), ('r3', 'teacher')),
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r3', 'dkd_s')),
