@@ -30,15 +30,17 @@ from .metrics import UtteranceWA, UtteranceUA, utterance_scores
 from .distill import DistillCallback, EnsembleTeacher
 
 # %% auto 0
-__all__ = ['BALANCE', 'STUDENT_KEYS', 'LEVER_FIELDS', 'PROTOCOL_NAMES', 'Config', 'paper_config', 'SelectOnValid', 'Checkpoint',
-           'pick_device', 'torch_adam', 'KerasDecay', 'FitResult', 'make_model', 'augmentation_cbs', 'make_learner',
-           'fit_model', 'train_teacher', 'unlabelled_segments', 'distil_student', 'suggest_lr', 'dl_logits', 'score',
-           'run_scores', 'load_data', 'load_variants', 'split_dls', 'run_name', 'summarise', 'run_experiment']
+__all__ = ['BALANCE', 'STUDENT_KEYS', 'STUDENT_AUGMENT', 'LEVER_FIELDS', 'PROTOCOL_NAMES', 'Config', 'paper_config',
+           'SelectOnValid', 'Checkpoint', 'pick_device', 'torch_adam', 'KerasDecay', 'FitResult', 'make_model',
+           'augmentation_cbs', 'make_learner', 'fit_model', 'train_teacher', 'unlabelled_segments', 'distil_student',
+           'suggest_lr', 'dl_logits', 'score', 'run_scores', 'load_data', 'load_variants', 'split_dls', 'run_name',
+           'summarise', 'run_experiment']
 
 # %% ../nbs/08_train.ipynb
 BALANCE = ('none', 'weights', 'sampler')
-STUDENT_KEYS = ('loss', 'alpha', 'beta', 'T', 'warmup', 'scale', 'ensemble', 'generations', 'transductive') # what a student spec may set
-_STUDENT_DEFAULTS = {'scale': 1., 'ensemble': [], 'generations': 1, 'transductive': False}   # left out of `student_settings` when at these values
+STUDENT_KEYS = ('loss', 'alpha', 'beta', 'T', 'warmup', 'scale', 'ensemble', 'generations', 'transductive', 'augment') # what a student spec may set
+STUDENT_AUGMENT = ('time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'mixup') # the batch augmentation a student spec's `augment` may set for the student alone
+_STUDENT_DEFAULTS = {'scale': 1., 'ensemble': [], 'generations': 1, 'transductive': False, 'augment': {}}   # left out of `student_settings` when at these values
 LEVER_FIELDS = ('norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors',
                 'pitch_factors', 'mixup', 'balance', 'distill_scale', 'ensemble', 'generations', 'save_models', 'select_from') # added with the levers
 
@@ -131,6 +133,16 @@ class Config:
             if bad: raise ValueError(f"Config: student {name!r} has unknown setting(s) {sorted(bad)}; use {', '.join(STUDENT_KEYS)}")
             _check_distill(spec.get('scale', 1.), spec.get('ensemble', ()), spec.get('generations', 1), f"Config: student {name!r}")
             if not isinstance(spec.get('transductive', False), bool): raise ValueError(f"Config: student {name!r}: transductive must be True or False, got {spec['transductive']!r}")
+            aug = spec.get('augment', {})
+            if not isinstance(aug, dict) or set(aug) - set(STUDENT_AUGMENT):
+                raise ValueError(f"Config: student {name!r}: augment must be a dict of some of {', '.join(STUDENT_AUGMENT)}, got {aug!r}")
+            try: self.replace(students={}, **aug)                                          # the values: checked as the config's own
+            except ValueError as e: raise ValueError(f"Config: student {name!r}: augment {aug}: {str(e).removeprefix('Config: ')}") from None
+
+    def student_config(self, name:str)->Config:
+        "The config student `name` trains with: this one, with the student's own batch augmentation (`augment`) if it has one"
+        aug = self.students[name].get('augment') or {}
+        return self.replace(**aug) if aug else self
 
     def student_settings(self, name:str)->dict:
         "The distillation settings of student `name`: the config's alpha, beta, T, warmup (and levers) overridden by its spec"
@@ -368,7 +380,7 @@ def distil_student(dls, teacher:nn.Module, cfg:Config, seed:int=0, student:str='
     n, earlier = s.get('generations', 1), []
     teacher = copy.deepcopy(teacher)
     for g in range(1, n + 1):
-        res = fit_model(dls, cfg, seed, attention=True, teacher=teacher, ckpt=_generation_ckpt(ckpt, g, n), progress=progress, distill=distill, cbs=cbs)
+        res = fit_model(dls, cfg.student_config(student), seed, attention=True, teacher=teacher, ckpt=_generation_ckpt(ckpt, g, n), progress=progress, distill=distill, cbs=cbs)
         res.teacher = teacher
         if g < n:                      # born again: this generation's student (selected as teachers are) teaches the next
             earlier.append(res)
