@@ -38,7 +38,7 @@ __all__ = ['BALANCE', 'STUDENT_KEYS', 'STUDENT_AUGMENT', 'LEVER_FIELDS', 'PROTOC
 
 # %% ../nbs/08_train.ipynb
 BALANCE = ('none', 'weights', 'sampler')
-STUDENT_KEYS = ('loss', 'alpha', 'beta', 'T', 'warmup', 'scale', 'ensemble', 'generations', 'transductive', 'augment') # what a student spec may set
+STUDENT_KEYS = ('loss', 'alpha', 'beta', 'T', 'warmup', 'scale', 'ensemble', 'generations', 'transductive', 'augment', 'epochs') # what a student spec may set
 STUDENT_AUGMENT = ('time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'mixup') # the batch augmentation a student spec's `augment` may set for the student alone
 _STUDENT_DEFAULTS = {'scale': 1., 'ensemble': [], 'generations': 1, 'transductive': False, 'augment': {}}   # left out of `student_settings` when at these values
 LEVER_FIELDS = ('norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors',
@@ -72,7 +72,7 @@ class Config:
     bs:int=32 # batch size
     epochs:int=50 # epochs per model
     # distillation
-    students:dict=field(default_factory=lambda: {'dkd': dict(loss='dkd')}) # name -> overrides (loss, alpha, beta, T, warmup, scale, ensemble, generations)
+    students:dict=field(default_factory=lambda: {'dkd': dict(loss='dkd')}) # name -> overrides (`STUDENT_KEYS`: loss, alpha, beta, T, warmup, scale, ensemble, generations, transductive, augment, epochs)
     alpha:float=1. # DKD weight of TCKD
     beta:float=8. # DKD weight of NCKD
     T:float=4. # temperature
@@ -136,13 +136,16 @@ class Config:
             aug = spec.get('augment', {})
             if not isinstance(aug, dict) or set(aug) - set(STUDENT_AUGMENT):
                 raise ValueError(f"Config: student {name!r}: augment must be a dict of some of {', '.join(STUDENT_AUGMENT)}, got {aug!r}")
+            if 'epochs' in spec and not (_is_int(spec['epochs']) and spec['epochs'] >= 1):
+                raise ValueError(f"Config: student {name!r}: epochs must be a positive int, got {spec['epochs']!r}")
             try: self.replace(students={}, **aug)                                          # the values: checked as the config's own
             except ValueError as e: raise ValueError(f"Config: student {name!r}: augment {aug}: {str(e).removeprefix('Config: ')}") from None
 
     def student_config(self, name:str)->Config:
-        "The config student `name` trains with: this one, with the student's own batch augmentation (`augment`) if it has one"
-        aug = self.students[name].get('augment') or {}
-        return self.replace(**aug) if aug else self
+        "The config student `name` trains with: this one, with the student's own batch augmentation (`augment`) and epoch budget (`epochs`) if it has them"
+        spec = self.students[name]
+        own = {**(spec.get('augment') or {}), **({'epochs': spec['epochs']} if 'epochs' in spec else {})}
+        return self.replace(**own) if own else self
 
     def student_settings(self, name:str)->dict:
         "The distillation settings of student `name`: the config's alpha, beta, T, warmup (and levers) overridden by its spec"
@@ -582,7 +585,7 @@ def run_experiment(cfg:Config, # the recipe
                 n = rec['settings'].get('generations', 1)
                 for p in [ckdir/f"{run_name(f, s, model)}.pth"] + [_generation_ckpt(ckdir/f"{run_name(f, s, model)}.pth", g, n) for g in range(1, n)]:
                     if p.exists(): p.unlink()
-                if progress: print(f"fold {f} seed {s} {model}: test UA {rec['best']['ua']:.3f} WA {rec['best']['wa']:.3f} (epoch {res.best_epoch + 1} of {cfg.epochs}, chosen on validation), {res.seconds:.0f} s")
+                if progress: print(f"fold {f} seed {s} {model}: test UA {rec['best']['ua']:.3f} WA {rec['best']['wa']:.3f} (epoch {res.best_epoch + 1} of {len(res.history)}, chosen on validation), {res.seconds:.0f} s")
                 return rec
             def teacher_of(s):
                 "The teacher of this fold for seed `s`: in memory, else its kept weights, else trained (and recorded when it never was)"

@@ -25,6 +25,7 @@ LEVERS = [
     ('teacher ensemble', "one teacher -> the mean logits of the fold's teachers of seeds 0-2", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_es')),
     ('temperature', 'T 4 (the paper) -> 2', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_t2')),
     ("student's own SpecAugment", "none -> 2 time and 2 filter masks on the student's batches, the teacher run on the same masked batch", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_sa')),
+    ("student's epoch budget", "25 -> 50 epochs for the student (its teacher keeps 25; one-cycle and the validation window over the student's 50)", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_long')),
     ('transductive student', "labelled training segments -> also the teacher's outputs on the unlabelled validation and test speakers", 'DKD student, a quarter', ('r1', 'dkd_q'), ('r1', 'dkd_tr')),
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'teacher', ('r2', 'teacher'), ('r3', 'teacher')),
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r3', 'dkd_s')),

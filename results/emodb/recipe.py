@@ -37,7 +37,10 @@ CANDIDATES = {
                          # the student's own augmentation ("consistent teaching"): SpecAugment masks on the student's
                          # training batches only (2 time bands up to 20 frames, 2 filter bands up to 8), the teacher run
                          # live on the same masked batch; the same twentieth of the term
-                         'dkd_sa': dict(loss='dkd', scale=0.05, augment=dict(time_masks=2, freq_masks=2))}),
+                         'dkd_sa': dict(loss='dkd', scale=0.05, augment=dict(time_masks=2, freq_masks=2)),
+                         # the student's own epoch budget ("patient teaching"): the recommended student trained for 50
+                         # epochs against its teacher's 25 (one-cycle over 50, chosen among epochs 26-50 on validation)
+                         'dkd_long': dict(loss='dkd', scale=0.05, epochs=50)}),
     # r2 with 2 validation speakers per fold instead of 1 (the same test speakers; 6 training speakers instead of 7): one
     # speaker's validation UA misled the epoch choice by up to 20 points (r2: chosen vs last epoch, run by run)
     'r3': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, n_valid_speakers=2,
