@@ -131,10 +131,11 @@ def lever_rows(lever:str, # the lever's name
     cfg = Config.from_dict(record['config'])
     settings = cfg.levers() if settings is None else settings
     models = list(dict.fromkeys(r['model'] for r in record['runs']))
-    t = model_summary(record, teacher, which)
     b = model_summary(baseline, next(iter(dict.fromkeys(r['model'] for r in baseline['runs']))), which) if baseline else None
     rows = []
     for m in [x for x in models if x != teacher]:
+        seeds = {r['seed'] for r in record['runs'] if r['model'] == m}              # the teacher over the student's seeds only
+        t = model_summary(dict(record, runs=[r for r in record['runs'] if r['model'] == teacher and r['seed'] in seeds]), teacher, which)
         s, d = model_summary(record, m, which), paired_differences(record, m, teacher, which)
         pu, pw = paired_summary(d, 'ua'), paired_summary(d, 'wa')
         spec = {k: v for k, v in cfg.students.get(m, {}).items() if (k, v) != ('loss', 'dkd')}   # what the student itself sets

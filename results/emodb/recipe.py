@@ -123,7 +123,7 @@ atomic_write_text(out/'summary.csv', t.to_csv())
 n_seeds = len({r['seed'] for r in rec['runs'] if r['model'] == 'teacher'})
 md = (f"""# Recipe {a.candidate}
 
-EMO-DB, {rec['protocol']}, {len(rec['folds'])} folds x {n_seeds} teacher seed(s) (a student's seeds: its row's n_seeds); settings: {CANDIDATES[a.candidate]}.
+EMO-DB, {rec['protocol']}, {len(rec['folds'])} folds x {n_seeds} teacher seed(s) (a student's seeds: its row's n_seeds; its teacher's scores in that row are over the same seeds); settings: {CANDIDATES[a.candidate]}.
 'best': the epoch chosen on the validation speaker; 'last': the last epoch (no selection). UA/WA: test utterances
 pooled over folds, mean ± std over seeds (%). dUA: student minus its own teacher per (fold, seed), mean ± sd, 95% t
 interval, wins. baseline: log filterbank mean+std + logistic regression with the same normalisation on the same folds.
