@@ -48,7 +48,10 @@ NAMES = dict(dkd="DKD student (alpha 1, beta 8, T 4: the paper's weights)", dkd_
              dkd_s='DKD student, a twentieth of the term',
              dkd_ens='DKD student, a quarter of the term, from the mean logits of the teachers of seeds 0-2',
              dkd_tr='DKD student, a quarter of the term, also on the unlabelled validation and test speakers (transductive)',
-             dkd_es='DKD student, a twentieth of the term, from the mean logits of the teachers of seeds 0-2')
+             dkd_es='DKD student, a twentieth of the term, from the mean logits of the teachers of seeds 0-2',
+             dkd_t2='DKD student, a twentieth of the term, T 2',
+             dkd_sa="DKD student, a twentieth of the term, SpecAugment on the student's batches (the teacher on the same masked batch)",
+             dkd_long='DKD student, a twentieth of the term, 50 epochs (its teacher: 25)')
 RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last 12 (one-cycle's annealing half)",
            'r3': 'r2 with 2 validation speakers per fold instead of 1'}  # recipe.py's candidates
 RECOMMENDED = ('r2', 'dkd_s')   # the library's recommended recipe (dkdfmh.levers.RECIPES['recommended']): candidate, student
