@@ -273,7 +273,7 @@ def _method_names(cfg)->dict:
     out = {}
     for name in cfg.students:
         s = cfg.student_settings(name)
-        x = f", term x {s['scale']:g}" if s.get('scale', 1.) != 1. else ''
+        x = (f", term x {s['scale']:g}" if s.get('scale', 1.) != 1. else '') + (f", {s['epochs']} epochs" if 'epochs' in s else '')
         out[name] = {'dkd': f"DKDFMH (DKD, alpha {s['alpha']:g}, beta {s['beta']:g}, T {s['T']:g}{x})",
                      'kd': f"CNN + multi-head attention + KD (T {s['T']:g}{x})",
                      'tckd': f"TCKD only (T {s['T']:g}{x})", 'nckd': f"NCKD only (T {s['T']:g}{x})"}.get(s['loss'], name)
@@ -319,6 +319,7 @@ def deployed_model(record:dict, # `run_experiment`'s record
 def train_command(no_attention:bool=False, # the teacher is the plain CNN (the paper's "CNN" row); the student keeps the attention
                   teacher_only:bool=False, # train the teacher only, no student (model.pth is then the teacher)
                   loss:Literal['dkd', 'kd', 'tckd', 'nckd']='dkd', # the student's distillation loss
+                  student_epochs:int|None=None, # epochs of the student (default: --epochs, its teacher's); more is "patient" distillation (13_levers)
                   deploy:Literal['valid', 'student', 'teacher']='valid', # model.pth: valid (of the first fold and seed's teacher and student, the higher validation UA; a tie: the student), student or teacher
                   out:str|None=None, # output folder (default runs/<corpus>-<protocol>); finished runs in it are reused
                   quiet:bool=False, # no progress bars
@@ -327,8 +328,9 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
     "Train the teacher, then distil the student, on each fold and seed; write the record, a deployable model, results and confusion matrix"
     t0 = time.time()
     if teacher_only and deploy == 'student': raise UsageError("--deploy student needs a student: --teacher-only trains none")
+    if student_epochs is not None and not student_epochs >= 1: raise UsageError(f"--student-epochs {student_epochs}: must be a positive number of epochs")
     r = prepare_run(**kwargs)
-    cfg = r.cfg.replace(teacher_attention=not no_attention, students={} if teacher_only else {loss: dict(loss=loss)})
+    cfg = r.cfg.replace(teacher_attention=not no_attention, students={} if teacher_only else {loss: dict(loss=loss, **({} if student_epochs is None else {'epochs': student_epochs}))})
     out = Path(out or Path('runs')/f"{cfg.corpus}-{cfg.protocol}")
     data = _load_data(cfg, not quiet)
     df, _, splits = data
@@ -413,7 +415,7 @@ models are kept in the output folder: the same command resumes. Errors exit with
 
 _CORPUS = ['corpus', 'root', 'subset', 'happy', 'classes', 'opt']
 _PROTOCOL = ['protocol', 'n_folds', 'folds', 'n_valid_speakers', 'fold']
-_RECIPE = ['paper', 'recipe', 'epochs', 'lr', 'bs', 'seeds', 'loss', 'alpha', 'beta', 'T', 'warmup', 'no_attention', 'teacher_only', 'run', 'betas', 'no_baseline']
+_RECIPE = ['paper', 'recipe', 'epochs', 'lr', 'bs', 'seeds', 'loss', 'student_epochs', 'alpha', 'beta', 'T', 'warmup', 'no_attention', 'teacher_only', 'run', 'betas', 'no_baseline']
 _SECTIONS = {'corpus': _CORPUS, 'protocol': _PROTOCOL, 'recipe': _RECIPE, 'levers (on top of the recipe)': list(LEVER_OPTIONS)}
 
 def _specs()->dict:
