@@ -53,7 +53,8 @@ NAMES = dict(dkd="DKD student (alpha 1, beta 8, T 4: the paper's weights)", dkd_
              dkd_sa="DKD student, a twentieth of the term, SpecAugment on the student's batches (the teacher on the same masked batch)",
              dkd_long='DKD student, a twentieth of the term, 50 epochs (its teacher: 25)')
 RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last 12 (one-cycle's annealing half)",
-           'r3': 'r2 with 2 validation speakers per fold instead of 1'}  # recipe.py's candidates
+           'r3': 'r2 with 2 validation speakers per fold instead of 1',
+           'r4': 'r2 with segment mixup for every model (teacher and student)'}  # recipe.py's candidates
 RECOMMENDED = ('r2', 'dkd_s')   # the library's recommended recipe (dkdfmh.levers.RECIPES['recommended']): candidate, student
 
 def seeds_done(c):

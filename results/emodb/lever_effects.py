@@ -27,6 +27,8 @@ LEVERS = [
     ("student's own SpecAugment", "none -> 2 time and 2 filter masks on the student's batches, the teacher run on the same masked batch", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_sa')),
     ("student's epoch budget", "25 -> 50 epochs for the student (its teacher keeps 25; one-cycle and the validation window over the student's 50)", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_long')),
     ('transductive student', "labelled training segments -> also the teacher's outputs on the unlabelled validation and test speakers", 'DKD student, a quarter', ('r1', 'dkd_q'), ('r1', 'dkd_tr')),
+    ('mixup', 'none -> segment mixup for every model (Beta(0.4, 0.4), soft-target cross-entropy; a student\'s teacher on the same mixed batch)', 'teacher', ('r2', 'teacher'), ('r4', 'teacher')),
+    ('mixup', 'none -> segment mixup for every model (Beta(0.4, 0.4), soft-target cross-entropy; a student\'s teacher on the same mixed batch)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r4', 'dkd_s')),
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'teacher', ('r2', 'teacher'), ('r3', 'teacher')),
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r3', 'dkd_s')),
 ]
@@ -67,7 +69,7 @@ atomic_write_text(R/'lever_effects.md', f"""# Lever effects, run by run
 EMO-DB, speaker-independent, 5 folds of 2 test speakers; each row: one model trained without and with one lever, all
 else equal, on the same folds and seeds (recipe candidates of `results/emodb/recipe.py`: r1 = per-speaker
 standardisation, one-cycle to lr 3e-3, 25 epochs, DKD warm-up 10; r2 = r1 choosing the epoch in the annealed half;
-r3 = r2 with 2 validation speakers). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
+r3 = r2 with 2 validation speakers; r4 = r2 with segment mixup for every model). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
 effect: with minus without, per (fold, seed) pair, mean ± sd over the pairs, 95% t interval (pairs of one fold share
 test speakers: optimistic), wins: pairs where the lever is better - worse, of all pairs (the rest tie). 'chosen': the epoch chosen on validation; 'last':
 the last epoch. Rows of one seed are a first look. Command: `.venv/bin/python results/emodb/lever_effects.py`

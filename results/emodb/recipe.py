@@ -45,6 +45,11 @@ CANDIDATES = {
     # speaker's validation UA misled the epoch choice by up to 20 points (r2: chosen vs last epoch, run by run)
     'r3': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, n_valid_speakers=2,
                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
+    # r2 with segment mixup for every model (lam ~ Beta(0.4, 0.4), the larger weight kept on the first segment; soft-target
+    # cross-entropy): the config-wide augmentation lever at the recommended recipe; a student's teacher runs live on the
+    # same mixed batch ("consistent teaching"), and DKD's target class is the dominant segment's label
+    'r4': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, mixup=0.4,
+               students={'dkd_s': dict(loss='dkd', scale=0.05)}),
 }
 # r2 trains exactly as r1 (same settings but `select_from`, which only changes which epoch is kept; CPU runs are
 # deterministic): a teacher of r1 whose validation-chosen epoch already lies in r2's window is r2's teacher, weights and
