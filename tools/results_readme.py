@@ -94,6 +94,8 @@ def recipe_section():
             f"selected on its validation speaker(s); every candidate standardises the features per speaker and trains 25 epochs (a student\n"
             f"may have its own budget) with one-cycle up to lr 3e-3 and a 10-epoch DKD warm-up; " + '; '.join(f"**{c}**: {d}" for c, d in RECIPES.items() if c in tabs) + ".\n"
             f"Run by `.venv/bin/python results/emodb/recipe.py CANDIDATE --seeds 0 1 2`; tables in `results/emodb/recipe-*/summary.md`.\n"
+            f"A student is seeded like its teacher (the same initial weights, the same batches; with the distillation term at 0 it is\n"
+            f"its teacher, weight for weight: `08_train`), so student minus teacher, run by run, is what the term alone did.\n"
             + (f"The recommended recipe (`dkdfmh_train`'s default on a corpus) is {rc} with its {NAMES[rm]}: teacher {rb.teacher_UA} UA, student {rb.student_UA}, against\n"
                f"{rb.baseline_UA} for the classical baseline with the same standardisation. " if rb is not None else '')
             + f"The best student at the epoch chosen on validation is {NAMES.get(top.student, top.student)} in {top.recipe} ({top.student_UA} UA, "
