@@ -40,7 +40,12 @@ CANDIDATES = {
                          'dkd_sa': dict(loss='dkd', scale=0.05, augment=dict(time_masks=2, freq_masks=2)),
                          # the student's own epoch budget ("patient teaching"): the recommended student trained for 50
                          # epochs against its teacher's 25 (one-cycle over 50, chosen among epochs 26-50 on validation)
-                         'dkd_long': dict(loss='dkd', scale=0.05, epochs=50)}),
+                         'dkd_long': dict(loss='dkd', scale=0.05, epochs=50),
+                         # the student's own mixup (consistent teaching with mixup instead of masks): segment mixup,
+                         # Beta(0.4, 0.4), on the student's batches only, the teacher (trained without it) run live on the
+                         # same mixed batch; in r4 (mixup for every model) the term lifted the student above its teacher at
+                         # the last epoch while mixup cost the teacher 4 UA points: the unaugmented teacher, the mixed student
+                         'dkd_mx': dict(loss='dkd', scale=0.05, augment=dict(mixup=0.4))}),
     # r2 with 2 validation speakers per fold instead of 1 (the same test speakers; 6 training speakers instead of 7): one
     # speaker's validation UA misled the epoch choice by up to 20 points (r2: chosen vs last epoch, run by run)
     'r3': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, n_valid_speakers=2,
