@@ -43,8 +43,8 @@ CANDIDATES = {
                          'dkd_long': dict(loss='dkd', scale=0.05, epochs=50),
                          # the student's own mixup (consistent teaching with mixup instead of masks): segment mixup,
                          # Beta(0.4, 0.4), on the student's batches only, the teacher (trained without it) run live on the
-                         # same mixed batch; in r4 (mixup for every model) the term lifted the student above its teacher at
-                         # the last epoch while mixup cost the teacher 4 UA points: the unaugmented teacher, the mixed student
+                         # same mixed batch; in r4 (mixup for every model; seeds 0-1) the term lifted the student above its
+                         # teacher at the last epoch while mixup cost the teacher 4 UA points: the unaugmented teacher, the mixed student
                          'dkd_mx': dict(loss='dkd', scale=0.05, augment=dict(mixup=0.4))}),
     # r2 with 2 validation speakers per fold instead of 1 (the same test speakers; 6 training speakers instead of 7): one
     # speaker's validation UA misled the epoch choice by up to 20 points (r2: chosen vs last epoch, run by run)
