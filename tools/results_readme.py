@@ -55,7 +55,13 @@ NAMES = dict(dkd="DKD student (alpha 1, beta 8, T 4: the paper's weights)", dkd_
              dkd_mx="DKD student, a twentieth of the term, mixup on the student's batches (the teacher, trained without, on the same mixed batch)")
 RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last 12 (one-cycle's annealing half)",
            'r3': 'r2 with 2 validation speakers per fold instead of 1',
-           'r4': 'r2 with segment mixup for every model (teacher and student)'}  # recipe.py's candidates
+           'r4': 'r2 with segment mixup for every model (teacher and student)',
+           'r5': 'r2 standardised globally (the training speakers\' statistics) instead of per speaker',
+           'r6': 'r2 standardised per utterance instead of per speaker',
+           'r7': 'r2 with SpecAugment (2 time and 2 filter bands) for every model',
+           'r8': 'r2 with random segment offsets for every model',
+           'r9': 'r2 with inverse-frequency class weights for every model'}  # recipe.py's candidates
+NORMS = {'r5': 'global', 'r6': 'utterance'}   # the candidates that do not standardise per speaker
 RECOMMENDED = ('r2', 'dkd_s')   # the library's recommended recipe (dkdfmh.levers.RECIPES['recommended']): candidate, student
 
 def seeds_done(c):
@@ -79,8 +85,10 @@ def recipe_section():
         rows += [f"| {c} | {NAMES.get(m, m)}{' **(recommended)**' if (c, m) == RECOMMENDED else ''} | {r.student_UA} | {l.loc[m, 'student_UA']} | {r.student_WA} | {r.dUA} | {l.loc[m, 'dUA']} | {r.wins} | {int(r.n_seeds)} |"
                  for m, r in b.iterrows()]
         allb.append(b.assign(recipe=c)); alll.append(l.assign(recipe=c))
-    base = next(iter(tabs.values())).iloc[0]
-    rows.append(f"| | log filterbank mean+std + logistic regression, standardised per speaker (same folds) | {base.baseline_UA} | | {base.baseline_WA} | | | | |")
+    for norm, cs in [('speaker', [c for c in tabs if c not in NORMS]), *[(NORMS[c], [c]) for c in tabs if c in NORMS]]:
+        if not cs: continue
+        base = tabs[cs[0]].iloc[0]   # the baseline under the same standardisation, on the same folds
+        rows.append(f"| {', '.join(cs) + ' ' if norm != 'speaker' else ''}| log filterbank mean+std + logistic regression, standardised {'per ' + norm if norm != 'global' else 'globally'} (same folds) | {base.baseline_UA} | | {base.baseline_WA} | | | | |")
     B = pd.concat(allb).reset_index()
     most = lambda T: T[T['n_seeds'] == T['n_seeds'].max()]   # the best student among the rows with the most seeds (fewer: a first look)
     Bm, Lm = most(B), most(pd.concat(alll).reset_index())
@@ -92,7 +100,7 @@ def recipe_section():
     rc, rm = RECOMMENDED
     rb = tabs[rc][tabs[rc].epoch == 'best'].set_index('student').loc[rm] if rc in tabs else None
     head = (f"**The recipe study** (`results/emodb/recipe.py`; `13_levers`, \"Recipes\"): speaker-independent, the same 5 folds, every model\n"
-            f"selected on its validation speaker(s); every candidate standardises the features per speaker and trains 25 epochs (a student\n"
+            f"selected on its validation speaker(s); every candidate {'but ' + ' and '.join(c for c in tabs if c in NORMS) + ' ' if any(c in NORMS for c in tabs) else ''}standardises the features per speaker and trains 25 epochs (a student\n"
             f"may have its own budget) with one-cycle up to lr 3e-3 and a 10-epoch DKD warm-up; " + '; '.join(f"**{c}**: {d}" for c, d in RECIPES.items() if c in tabs) + ".\n"
             f"Run by `.venv/bin/python results/emodb/recipe.py CANDIDATE --seeds 0 1 2`; tables in `results/emodb/recipe-*/summary.md`.\n"
             f"A student is seeded like its teacher (the same initial weights, the same batches; with the distillation term at 0 it is\n"
@@ -113,10 +121,10 @@ def effects_section():
     f = R/'lever_effects.csv'
     if not f.exists(): return []
     t = pd.read_csv(f)
-    rows = ['| lever | change | model | UA without -> with (chosen on validation) | effect, run by run | wins-losses | UA without -> with (last epoch) | effect | seeds |',
-            '|---|---|---|---|---|---|---|---|---|']
+    rows = ['| lever | change | model | UA without -> with (chosen on validation) | effect, run by run | wins-losses | UA without -> with (last epoch) | effect | classical baseline, same normalisation: without -> with | seeds |',
+            '|---|---|---|---|---|---|---|---|---|---|']
     rows += [f"| {r.lever} | {r.change} | {r.model} | {r['UA without (chosen)']} -> {r['UA with (chosen)']} | {r['effect UA (chosen)']} | {r['wins (chosen)']} | "
-             f"{r['UA without (last)']} -> {r['UA with (last)']} | {r['effect UA (last)']} | {r.seeds} |" for _, r in t.iterrows()]
+             f"{r['UA without (last)']} -> {r['UA with (last)']} | {r['effect UA (last)']} | {r['baseline UA without -> with']} | {r.seeds} |" for _, r in t.iterrows()]
     return [f"""**Each lever's effect, run by run** (`results/emodb/lever_effects.py`, from the recipe study's runs; nothing trained
 again): the same model without and with one lever, all else equal, on the same folds and seeds; effect = with - without
 test UA per (fold, seed), mean ± sd over the pairs (`results/emodb/lever_effects.md` adds the 95% intervals and WA).

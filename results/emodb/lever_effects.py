@@ -30,6 +30,13 @@ LEVERS = [
     ('transductive student', "labelled training segments -> also the teacher's outputs on the unlabelled validation and test speakers", 'DKD student, a quarter', ('r1', 'dkd_q'), ('r1', 'dkd_tr')),
     ('mixup', 'none -> segment mixup for every model (Beta(0.4, 0.4), soft-target cross-entropy; a student\'s teacher on the same mixed batch)', 'teacher', ('r2', 'teacher'), ('r4', 'teacher')),
     ('mixup', 'none -> segment mixup for every model (Beta(0.4, 0.4), soft-target cross-entropy; a student\'s teacher on the same mixed batch)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r4', 'dkd_s')),
+    *[(lever, change, model, ('r2', m), (c, m)) for lever, change, c in [
+        ('normalisation', 'per speaker (transductive) -> global (the training speakers\' statistics)', 'r5'),
+        ('normalisation', 'per speaker (transductive) -> per utterance', 'r6'),
+        ('SpecAugment', 'none -> 2 time bands (up to 20 frames) and 2 filter bands (up to 8) per training segment, every model', 'r7'),
+        ('random offsets', 'the fixed 1-s hop -> a fresh random offset per utterance every epoch, every model', 'r8'),
+        ('class weights', 'none -> inverse-frequency weights in the cross-entropy, every model', 'r9')]
+      for model, m in [('teacher', 'teacher'), ('DKD student, a twentieth', 'dkd_s')]],
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'teacher', ('r2', 'teacher'), ('r3', 'teacher')),
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r3', 'dkd_s')),
 ]
@@ -39,6 +46,11 @@ def complete_runs(candidate:str, model:str)->list:
     runs = [json.loads(f.read_text()) for f in sorted((R/f'recipe-{candidate}'/'runs').glob(f'fold*-seed*-{model}.json'))]
     seeds = {r['seed'] for r in runs if sum(x['seed'] == r['seed'] for x in runs) == 5}
     return [r for r in runs if r['seed'] in seeds]
+
+def baseline_ua(candidate:str)->str:
+    "The classical baseline's UA on the same folds with `candidate`'s normalisation (its recipe summary), '?' before one exists"
+    f = R/f'recipe-{candidate}'/'summary.csv'
+    return f"{pd.read_csv(f)['baseline_UA'].iloc[0]}" if f.exists() else '?'
 
 def _pm(v, n): return f"{v.mean():.1f}" + (f" ± {v.std(ddof=1):.1f}" if n > 1 else '')
 
@@ -59,21 +71,24 @@ for lever, change, model, (ca, ma), (cb, mb) in LEVERS:
                     f'effect UA ({k})': f"{100*u['mean']:+.1f}" + (f" ± {100*u['sd']:.1f}" if u['n'] > 1 else ''),
                     f'95% CI ({k})': f"[{100*u['lo']:+.1f}, {100*u['hi']:+.1f}]" if u['n'] > 1 else '',
                     f'wins ({k})': f"{u['wins']}-{u['losses']} of {u['n']}", f'effect WA ({k})': f"{100*w['mean']:+.1f}"})
+    row['baseline UA without -> with'] = f"{baseline_ua(ca)} -> {baseline_ua(cb)}"   # the classical baseline under each side's normalisation
     row['seeds'] = len(seeds)
     rows.append(row)
 t = pd.DataFrame(rows).rename(columns={'with_': 'with'})
 atomic_write_text(R/'lever_effects.csv', t.to_csv(index=False))
 short = t[['lever', 'change', 'model', 'UA without (chosen)', 'UA with (chosen)', 'effect UA (chosen)', '95% CI (chosen)', 'wins (chosen)',
-           'effect WA (chosen)', 'UA without (last)', 'UA with (last)', 'effect UA (last)', 'wins (last)', 'seeds']]
+           'effect WA (chosen)', 'UA without (last)', 'UA with (last)', 'effect UA (last)', 'wins (last)', 'baseline UA without -> with', 'seeds']]
 atomic_write_text(R/'lever_effects.md', f"""# Lever effects, run by run
 
 EMO-DB, speaker-independent, 5 folds of 2 test speakers; each row: one model trained without and with one lever, all
 else equal, on the same folds and seeds (recipe candidates of `results/emodb/recipe.py`: r1 = per-speaker
 standardisation, one-cycle to lr 3e-3, 25 epochs, DKD warm-up 10; r2 = r1 choosing the epoch in the annealed half;
-r3 = r2 with 2 validation speakers; r4 = r2 with segment mixup for every model). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
+r3 = r2 with 2 validation speakers; r4 = r2 with segment mixup for every model; r5 / r6 = r2 standardised globally /
+per utterance; r7 = r2 with SpecAugment, r8 with random segment offsets, r9 with class weights, each for every model). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
 effect: with minus without, per (fold, seed) pair, mean ± sd over the pairs, 95% t interval (pairs of one fold share
 test speakers: optimistic), wins: pairs where the lever is better - worse, of all pairs (the rest tie). 'chosen': the epoch chosen on validation; 'last':
-the last epoch. Rows of one seed are a first look. Command: `.venv/bin/python results/emodb/lever_effects.py`
+the last epoch. baseline: log filterbank mean+std + logistic regression on the same folds with each side's normalisation.
+Rows of one seed are a first look. Command: `.venv/bin/python results/emodb/lever_effects.py`
 
 """ + to_markdown(short, index=False) + '\n')
 print(short.to_string())

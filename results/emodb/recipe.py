@@ -55,6 +55,23 @@ CANDIDATES = {
     # same mixed batch ("consistent teaching"), and DKD's target class is the dominant segment's label
     'r4': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, mixup=0.4,
                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
+    # the config-wide levers of issue 7 at the recommended recipe, one change each against r2 (teacher and the recommended
+    # student dkd_s; augmentation reaches a student's batches too, its teacher then run live on the same batch):
+    # r5: global standardisation (the training speakers' mean and std: not transductive) instead of per speaker
+    'r5': dict(norm='global', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5,
+               students={'dkd_s': dict(loss='dkd', scale=0.05)}),
+    # r6: each utterance standardised with its own statistics (no speaker identity needed) instead of per speaker
+    'r6': dict(norm='utterance', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5,
+               students={'dkd_s': dict(loss='dkd', scale=0.05)}),
+    # r7: SpecAugment for every model (2 time bands up to 20 frames and 2 filter bands up to 8 per training segment)
+    'r7': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, time_masks=2, freq_masks=2,
+               students={'dkd_s': dict(loss='dkd', scale=0.05)}),
+    # r8: random segment offsets (a fresh offset per utterance every epoch) instead of the fixed 1-s hop
+    'r8': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, random_offsets=True,
+               students={'dkd_s': dict(loss='dkd', scale=0.05)}),
+    # r9: inverse-frequency class weights in the cross-entropy (UA is the headline metric; EMO-DB's 4 classes are unequal)
+    'r9': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, balance='weights',
+               students={'dkd_s': dict(loss='dkd', scale=0.05)}),
 }
 # r2 trains exactly as r1 (same settings but `select_from`, which only changes which epoch is kept; CPU runs are
 # deterministic): a teacher of r1 whose validation-chosen epoch already lies in r2's window is r2's teacher, weights and
