@@ -86,6 +86,15 @@ p.add_argument('--seeds', type=int, nargs='+', default=[0])
 p.add_argument('--folds', type=int, nargs='+', default=None)
 p.add_argument('--students', nargs='*', default=None, help="train only these of the candidate's students (default: all; none: teachers only)")
 a = p.parse_args()
+# two process-wide speed-ups for these long CPU runs (1 thread, EMO-DB fold 0, 3 epochs: 13.9 -> 10.4 s an epoch): glibc's
+# allocator otherwise hands every freed large tensor back to the kernel and faults it in again (a sixth of the time in
+# the kernel), and fastprogress draws every batch's bar into a log file (its terminal test never calls isatty)
+if sys.platform.startswith('linux'):
+    import ctypes
+    try: libc = ctypes.CDLL('libc.so.6'); libc.mallopt(-3, 32 << 20); libc.mallopt(-1, 1 << 30)   # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+    except OSError: pass
+if not sys.stdout.isatty():
+    import fastprogress.fastprogress as fpb; fpb.NO_BAR = True
 root = find_emodb()
 if root is None: sys.exit("recipe.py: EMO-DB not found (find_emodb() returned None; set DKDFMH_EMODB)")
 spec = dict(CANDIDATES[a.candidate])
