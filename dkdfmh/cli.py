@@ -341,9 +341,10 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
           f"test {len(s0.test)} utterances{'' if len(folds) == 1 else ', ...'}), seeds {', '.join(map(str, cfg.seeds))}")
     print(f"  recipe: {r.recipe}")
     print(f"  output: {out}", flush=True)
-    from dkdfmh.train import run_experiment, make_model, PROTOCOL_NAMES
+    from dkdfmh.train import run_experiment, make_model, PROTOCOL_NAMES, keep_freed_memory
     from dkdfmh.evaluate import report
     from dkdfmh.inference import save_model
+    keep_freed_memory()   # a training process: freed batch memory reused, not handed back to the kernel (`08_train`)
     record = run_experiment(cfg, out, progress=not quiet, data=data, save_models=True)   # every model's selected weights kept
     record['methods'] = _method_names(cfg)
     fold, seed = folds[0], cfg.seeds[0]
@@ -610,6 +611,8 @@ def experiments_command(run:Literal['both', 'ablation', 'beta']='both', # the ab
           f"{len(data[2]) if cfg.folds is None else len(cfg.folds)} of {len(data[2])} folds, seeds {', '.join(map(str, cfg.seeds))}")
     print(f"  recipe: {r.recipe}\n  output: {out}", flush=True)
     from dkdfmh.evaluate import ablation, beta_sweep, report, to_markdown
+    from dkdfmh.train import keep_freed_memory
+    keep_freed_memory()   # a training process: freed batch memory reused, not handed back to the kernel (`08_train`)
     res, written = dict(ablation=None, beta=None), []
     if run in ('both', 'ablation'):
         t = ablation(cfg, out, baseline=() if no_baseline else ('none', 'speaker'), progress=not quiet, data=data)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_train.ipynb 3
 from __future__ import annotations
-import copy, dataclasses, json, math, os, tempfile, time, warnings
+import contextlib, copy, ctypes, dataclasses, json, math, os, sys, tempfile, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -32,9 +32,9 @@ from .distill import DistillCallback, EnsembleTeacher
 # %% auto 0
 __all__ = ['BALANCE', 'STUDENT_KEYS', 'STUDENT_AUGMENT', 'LEVER_FIELDS', 'PROTOCOL_NAMES', 'Config', 'paper_config',
            'SelectOnValid', 'Checkpoint', 'pick_device', 'torch_adam', 'KerasDecay', 'FitResult', 'make_model',
-           'augmentation_cbs', 'make_learner', 'fit_model', 'train_teacher', 'unlabelled_segments', 'distil_student',
-           'suggest_lr', 'dl_logits', 'score', 'run_scores', 'load_data', 'load_variants', 'split_dls', 'run_name',
-           'summarise', 'run_experiment']
+           'augmentation_cbs', 'make_learner', 'bars_on_terminals', 'keep_freed_memory', 'fit_model', 'train_teacher',
+           'unlabelled_segments', 'distil_student', 'suggest_lr', 'dl_logits', 'score', 'run_scores', 'load_data',
+           'load_variants', 'split_dls', 'run_name', 'summarise', 'run_experiment']
 
 # %% ../nbs/08_train.ipynb
 BALANCE = ('none', 'weights', 'sampler')
@@ -325,6 +325,26 @@ def _distill_history(learn, history:list):
             h.update(train_ce=float(r.ce), train_distill=float(r.distill), distill_weight=float(sc * r.w))
             if np.isfinite(r.unlabelled): h['train_unlabelled'] = float(r.unlabelled)
 
+@contextlib.contextmanager
+def bars_on_terminals():
+    "Inside: fastprogress draws its per-batch bars only on a terminal or in a notebook (the epoch lines still print)"
+    import fastprogress.fastprogress as fpb   # its own test passes for any stdout (it never calls `isatty`), so a log file
+    old = fpb.NO_BAR                          # got every batch's bar, and a CPU run spent about a tenth of its time drawing them
+    isatty = getattr(sys.stdout, 'isatty', None)
+    fpb.NO_BAR = old or not ((callable(isatty) and isatty()) or fpb.IN_NOTEBOOK or 'PYCHARM_HOSTED' in os.environ)
+    try: yield
+    finally: fpb.NO_BAR = old
+
+def keep_freed_memory(trim:int=1 << 30, # bytes of free memory at the top of the heap kept before any goes back to the kernel
+                     )->bool: # True where applied (Linux with glibc)
+    "Process-wide: glibc's allocator keeps freed large blocks (a batch's tensors) for the next batch instead of returning them to the kernel"
+    if not sys.platform.startswith('linux'): return False
+    try: libc = ctypes.CDLL('libc.so.6')
+    except OSError: return False   # not glibc
+    # M_MMAP_THRESHOLD (-3) at its 64-bit maximum, 32 MB: blocks below it come from the heap, not from fresh mappings that
+    # are unmapped on free and faulted in again, page by page; M_TRIM_THRESHOLD (-1): how much free heap to keep
+    return bool(libc.mallopt(-3, 32 << 20)) and bool(libc.mallopt(-1, trim))
+
 def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
               cfg:Config, # the recipe
               seed:int=0, # weights init and shuffling
@@ -350,7 +370,7 @@ def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
     t0 = time.time()
     if start < cfg.epochs:
         ctx = learn.no_bar() if not progress else learn.added_cbs([])
-        with ctx, (learn.no_logging() if not progress else learn.added_cbs([])):
+        with ctx, (learn.no_logging() if not progress else learn.added_cbs([])), bars_on_terminals():
             if cfg.schedule == 'one_cycle': learn.fit_one_cycle(cfg.epochs, cfg.lr, wd=wd, start_epoch=start)
             else: learn.fit(cfg.epochs, cfg.lr, wd=wd, start_epoch=start)
     _distill_history(learn, select.history)

@@ -12,7 +12,7 @@ import argparse, json, math, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from dkdfmh.audio import find_emodb, atomic_write_text, atomic_write_bytes
-from dkdfmh.train import Config, load_data, run_experiment, summarise
+from dkdfmh.train import Config, load_data, run_experiment, summarise, keep_freed_memory
 from dkdfmh.levers import normalised_baseline, lever_rows, lever_table
 from dkdfmh.evaluate import to_markdown
 
@@ -86,15 +86,8 @@ p.add_argument('--seeds', type=int, nargs='+', default=[0])
 p.add_argument('--folds', type=int, nargs='+', default=None)
 p.add_argument('--students', nargs='*', default=None, help="train only these of the candidate's students (default: all; none: teachers only)")
 a = p.parse_args()
-# two process-wide speed-ups for these long CPU runs (1 thread, EMO-DB fold 0, 3 epochs: 13.9 -> 10.4 s an epoch): glibc's
-# allocator otherwise hands every freed large tensor back to the kernel and faults it in again (a sixth of the time in
-# the kernel), and fastprogress draws every batch's bar into a log file (its terminal test never calls isatty)
-if sys.platform.startswith('linux'):
-    import ctypes
-    try: libc = ctypes.CDLL('libc.so.6'); libc.mallopt(-3, 32 << 20); libc.mallopt(-1, 1 << 30)   # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
-    except OSError: pass
-if not sys.stdout.isatty():
-    import fastprogress.fastprogress as fpb; fpb.NO_BAR = True
+keep_freed_memory()   # freed batch memory reused, not handed back to the kernel (with fit_model's bars kept out of log files:
+                      # 13.9 -> 10.4 s an epoch, 1 thread; `08_train`)
 root = find_emodb()
 if root is None: sys.exit("recipe.py: EMO-DB not found (find_emodb() returned None; set DKDFMH_EMODB)")
 spec = dict(CANDIDATES[a.candidate])
