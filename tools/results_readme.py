@@ -60,7 +60,9 @@ RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last
            'r6': 'r2 standardised per utterance instead of per speaker',
            'r7': 'r2 with SpecAugment (2 time and 2 filter bands) for every model',
            'r8': 'r2 with random segment offsets for every model',
-           'r9': 'r2 with inverse-frequency class weights for every model'}  # recipe.py's candidates
+           'r9': 'r2 with inverse-frequency class weights for every model',
+           'r10': "r2 with the paper's schedule, Adam at a constant 1e-3",
+           'r11': 'r2 with speed-perturbed copies (0.9, 1.1) of the training audio'}  # recipe.py's candidates
 NORMS = {'r5': 'global', 'r6': 'utterance'}   # the candidates that do not standardise per speaker
 RECOMMENDED = ('r2', 'dkd_s')   # the library's recommended recipe (dkdfmh.levers.RECIPES['recommended']): candidate, student
 
@@ -101,7 +103,7 @@ def recipe_section():
     rb = tabs[rc][tabs[rc].epoch == 'best'].set_index('student').loc[rm] if rc in tabs else None
     head = (f"**The recipe study** (`results/emodb/recipe.py`; `13_levers`, \"Recipes\"): speaker-independent, the same 5 folds, every model\n"
             f"selected on its validation speaker(s); every candidate {'but ' + ' and '.join(c for c in tabs if c in NORMS) + ' ' if any(c in NORMS for c in tabs) else ''}standardises the features per speaker and trains 25 epochs (a student\n"
-            f"may have its own budget) with one-cycle up to lr 3e-3 and a 10-epoch DKD warm-up; " + '; '.join(f"**{c}**: {d}" for c, d in RECIPES.items() if c in tabs) + ".\n"
+            f"may have its own budget) with one-cycle up to lr 3e-3{' (r10: Adam at a constant 1e-3)' if 'r10' in tabs else ''} and a 10-epoch DKD warm-up; " + '; '.join(f"**{c}**: {d}" for c, d in RECIPES.items() if c in tabs) + ".\n"
             f"Run by `.venv/bin/python results/emodb/recipe.py CANDIDATE --seeds 0 1 2`; tables in `results/emodb/recipe-*/summary.md`.\n"
             f"A student is seeded like its teacher (the same initial weights, the same batches; with the distillation term at 0 it is\n"
             f"its teacher, weight for weight: `08_train`), so student minus teacher, run by run, is what the term alone did.\n"

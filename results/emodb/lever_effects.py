@@ -35,7 +35,9 @@ LEVERS = [
         ('normalisation', 'per speaker (transductive) -> per utterance', 'r6'),
         ('SpecAugment', 'none -> 2 time bands (up to 20 frames) and 2 filter bands (up to 8) per training segment, every model', 'r7'),
         ('random offsets', 'the fixed 1-s hop -> a fresh random offset per utterance every epoch, every model', 'r8'),
-        ('class weights', 'none -> inverse-frequency weights in the cross-entropy, every model', 'r9')]
+        ('class weights', 'none -> inverse-frequency weights in the cross-entropy, every model', 'r9'),
+        ('schedule', "one-cycle to 3e-3 -> Adam at a constant 1e-3 (the paper's schedule at the rate that trained)", 'r10'),
+        ('speed perturbation', 'none -> copies of the training audio at speeds 0.9 and 1.1, every model', 'r11')]
       for model, m in [('teacher', 'teacher'), ('DKD student, a twentieth', 'dkd_s')]],
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'teacher', ('r2', 'teacher'), ('r3', 'teacher')),
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r3', 'dkd_s')),
@@ -84,7 +86,8 @@ EMO-DB, speaker-independent, 5 folds of 2 test speakers; each row: one model tra
 else equal, on the same folds and seeds (recipe candidates of `results/emodb/recipe.py`: r1 = per-speaker
 standardisation, one-cycle to lr 3e-3, 25 epochs, DKD warm-up 10; r2 = r1 choosing the epoch in the annealed half;
 r3 = r2 with 2 validation speakers; r4 = r2 with segment mixup for every model; r5 / r6 = r2 standardised globally /
-per utterance; r7 = r2 with SpecAugment, r8 with random segment offsets, r9 with class weights, each for every model). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
+per utterance; r7 = r2 with SpecAugment, r8 with random segment offsets, r9 with class weights, r10 with Adam at a constant 1e-3,
+r11 with speed-perturbed copies, each for every model). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
 effect: with minus without, per (fold, seed) pair, mean ± sd over the pairs, 95% t interval (pairs of one fold share
 test speakers: optimistic), wins: pairs where the lever is better - worse, of all pairs (the rest tie). 'chosen': the epoch chosen on validation; 'last':
 the last epoch. baseline: log filterbank mean+std + logistic regression on the same folds with each side's normalisation.
