@@ -96,8 +96,8 @@ p.add_argument('--seeds', type=int, nargs='+', default=[0])
 p.add_argument('--folds', type=int, nargs='+', default=None)
 p.add_argument('--students', nargs='*', default=None, help="train only these of the candidate's students (default: all; none: teachers only)")
 a = p.parse_args()
-keep_freed_memory()   # freed batch memory reused, not handed back to the kernel (with fit_model's bars kept out of log files:
-                      # 13.9 -> 10.4 s an epoch, 1 thread; `08_train`)
+keep_freed_memory()   # freed batch memory reused, not handed back to the kernel: 13% less time an epoch on a quiet machine
+                      # (benchmarks/PROCESS_COSTS.md; `08_train`)
 root = find_emodb()
 if root is None: sys.exit("recipe.py: EMO-DB not found (find_emodb() returned None; set DKDFMH_EMODB)")
 spec = dict(CANDIDATES[a.candidate])
