@@ -6,7 +6,7 @@ process with its output going to a file, as a long run under nohup does; epoch 1
 Run from the repository root, on a quiet machine:  .venv/bin/python benchmarks/process_costs.py [--epochs 4] [--repeats 2]
 Output: benchmarks/PROCESS_COSTS.md
 """
-import argparse, json, os, subprocess, sys, tempfile, time, platform
+import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 from dkdfmh.audio import atomic_write_text, find_emodb
