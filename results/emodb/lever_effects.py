@@ -52,7 +52,10 @@ def complete_runs(candidate:str, model:str)->list:
 def baseline_ua(candidate:str)->str:
     "The classical baseline's UA on the same folds with `candidate`'s normalisation (its recipe summary), '?' before one exists"
     f = R/f'recipe-{candidate}'/'summary.csv'
-    return f"{pd.read_csv(f)['baseline_UA'].iloc[0]}" if f.exists() else '?'
+    if not f.exists(): return '?'
+    cfg = json.loads((R/f'recipe-{candidate}'/'config.json').read_text())
+    # per utterance, every utterance's filterbank mean and std (the baseline's features) become 0 and 1: chance, marked
+    return f"{pd.read_csv(f)['baseline_UA'].iloc[0]}" + (' (degenerate)' if cfg.get('norm') == 'utterance' else '')
 
 def _pm(v, n): return f"{v.mean():.1f}" + (f" ± {v.std(ddof=1):.1f}" if n > 1 else '')
 
@@ -90,8 +93,9 @@ per utterance; r7 = r2 with SpecAugment, r8 with random segment offsets, r9 with
 r11 with speed-perturbed copies, each for every model). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
 effect: with minus without, per (fold, seed) pair, mean ± sd over the pairs, 95% t interval (pairs of one fold share
 test speakers: optimistic), wins: pairs where the lever is better - worse, of all pairs (the rest tie). 'chosen': the epoch chosen on validation; 'last':
-the last epoch. baseline: log filterbank mean+std + logistic regression on the same folds with each side's normalisation.
-Rows of one seed are a first look. Command: `.venv/bin/python results/emodb/lever_effects.py`
+the last epoch. baseline: log filterbank mean+std + logistic regression on the same folds with each side's normalisation
+('degenerate' per utterance: that standardisation sets each utterance's filterbank mean and std, the baseline's very
+features, to 0 and 1, so it is at chance and says nothing of the lever). Rows of one seed are a first look. Command: `.venv/bin/python results/emodb/lever_effects.py`
 
 """ + to_markdown(short, index=False) + '\n')
 print(short.to_string())
