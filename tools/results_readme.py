@@ -101,7 +101,8 @@ def recipe_section():
     top, ltop = Bm.loc[Bm['student_ua'].idxmax()], Lm.loc[Lm['student_ua'].idxmax()]
     up = B[B['d_ua'] > 0]
     verdict = ("no DKD student is above its own teacher on average (the closest: " + f"{NAMES.get(B.loc[B['d_ua'].idxmax(), 'student'])} in {B.loc[B['d_ua'].idxmax(), 'recipe']}, {B.loc[B['d_ua'].idxmax(), 'dUA']} UA run by run)"
-               if up.empty else "students above their own teacher on average: " + ', '.join(f"{NAMES.get(r.student, r.student)} in {r.recipe} ({r.dUA})" for r in up.itertuples()))
+               if up.empty else "students above their own teacher on average: " + ', '.join(f"{NAMES.get(r.student, r.student)} in {r.recipe} ({r.student_UA} UA, {r.dUA} over its teacher, 95% interval {r.dUA_CI})" for r in up.itertuples())
+               + ("; every such interval spans 0" if (up['dUA_CI'].str.strip('[]').str.split(',').str[0].astype(float) < 0).all() else ''))
     met = bool(((B.student_ua >= 87) & (B.d_ua > 0) & (B.n_seeds >= 3)).any())   # the rule: at least 3 seeds
     rc, rm = RECOMMENDED
     rb = tabs[rc][tabs[rc].epoch == 'best'].set_index('student').loc[rm] if rc in tabs else None
