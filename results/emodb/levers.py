@@ -22,8 +22,9 @@ Smoke test:  .venv/bin/python results/emodb/levers.py --folds 0 --seeds 0 --epoc
 import argparse, sys, time
 from pathlib import Path
 from dkdfmh.audio import find_emodb
-from dkdfmh.train import Config, load_data
+from dkdfmh.train import Config, load_data, keep_freed_memory
 from dkdfmh.levers import LEVERS, run_lever_study
+keep_freed_memory()   # a training process: freed batch memory reused, not handed back to the kernel (`08_train`)
 
 p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                             epilog='\n'.join(__doc__.split('\n')[1:]))

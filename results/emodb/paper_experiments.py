@@ -19,8 +19,9 @@ Run from the repository root:  .venv/bin/python results/emodb/paper_experiments.
 import argparse, json, shutil, time
 from pathlib import Path
 from dkdfmh.audio import find_emodb, atomic_write_text
-from dkdfmh.train import Config, load_data
+from dkdfmh.train import Config, load_data, keep_freed_memory
 from dkdfmh.evaluate import ablation, beta_sweep, report, model_summary, plot_confusion, save_figure
+keep_freed_memory()   # a training process: freed batch memory reused, not handed back to the kernel (`08_train`)
 
 p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 p.add_argument('--budget', choices=('reduced', 'paper'), default='reduced')
