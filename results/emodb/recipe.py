@@ -88,6 +88,9 @@ CANDIDATES = {
 # scores alike, and so is a student of such a teacher whose chosen epoch lies in the window; they are copied instead of
 # trained again (their run files say so: 'reused_from')
 REUSE = {'r2': 'r1'}
+# per utterance, the classical baseline's features (each utterance's filterbank mean and std) are set to 0 and 1: said in the summary
+DEGENERATE = (" Per utterance it is degenerate: that standardisation sets each utterance's filterbank mean and std, the baseline's"
+              " very features, to 0 and 1, so it is at chance and says nothing of the networks.")
 
 p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                             epilog='\n'.join(__doc__.split('\n')[1:]))
@@ -165,8 +168,7 @@ md = (f"""# Recipe {a.candidate}
 EMO-DB, {rec['protocol']}, {len(rec['folds'])} folds x {n_seeds} teacher seed(s) (a student's seeds: its row's n_seeds; its teacher's scores in that row are over the same seeds); settings: {CANDIDATES[a.candidate]}.
 'best': the epoch chosen on the validation speaker; 'last': the last epoch (no selection). UA/WA: test utterances
 pooled over folds, mean ± std over seeds (%). dUA: student minus its own teacher per (fold, seed), mean ± sd, 95% t
-interval, wins. baseline: log filterbank mean+std + logistic regression with the same normalisation on the same folds.{
-' Per utterance it is degenerate: that standardisation sets each utterance`s filterbank mean and std, the baseline`s very features, to 0 and 1, so it is at chance and says nothing of the networks.'.replace('`', "'") if cfg.norm == 'utterance' else ''}
+interval, wins. baseline: log filterbank mean+std + logistic regression with the same normalisation on the same folds.{DEGENERATE if cfg.norm == 'utterance' else ''}
 Command: `.venv/bin/python results/emodb/recipe.py {a.candidate} --seeds {' '.join(map(str, sorted({r['seed'] for r in rec['runs']})))}`
 
 """ + to_markdown(t.reset_index()[['epoch'] + cols], index=False) + '\n')
