@@ -52,7 +52,9 @@ NAMES = dict(dkd="DKD student (alpha 1, beta 8, T 4: the paper's weights)", dkd_
              dkd_t2='DKD student, a twentieth of the term, T 2',
              dkd_sa="DKD student, a twentieth of the term, SpecAugment on the student's batches (the teacher on the same masked batch)",
              dkd_long='DKD student, a twentieth of the term, 50 epochs (its teacher: 25)',
-             dkd_mx="DKD student, a twentieth of the term, mixup on the student's batches (the teacher, trained without, on the same mixed batch)")
+             dkd_mx="DKD student, a twentieth of the term, mixup on the student's batches (the teacher, trained without, on the same mixed batch)",
+             dkd_w0='DKD student, a twentieth of the term at full weight from the first epoch (no warm-up)',
+             dkd_ban='DKD student, a twentieth of the term, born again: generation 2, taught by generation 1')
 RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last 12 (one-cycle's annealing half)",
            'r3': 'r2 with 2 validation speakers per fold instead of 1',
            'r4': 'r2 with segment mixup for every model (teacher and student)',

@@ -26,6 +26,8 @@ LEVERS = [
     ('temperature', 'T 4 (the paper) -> 2', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_t2')),
     ("student's own SpecAugment", "none -> 2 time and 2 filter masks on the student's batches, the teacher run on the same masked batch", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_sa')),
     ("student's own mixup", "none -> segment mixup (Beta(0.4, 0.4)) on the student's batches, the teacher (trained without it) run on the same mixed batch", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_mx')),
+    ('DKD warm-up', 'the term ramped up over 10 epochs -> at full weight from the first', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_w0')),
+    ('born again', 'one generation -> two (generation 2 learns from generation 1, the same twentieth-term student)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_ban')),
     ("student's epoch budget", "25 -> 50 epochs for the student (its teacher keeps 25; one-cycle and the validation window over the student's 50)", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_long')),
     ('transductive student', "labelled training segments -> also the teacher's outputs on the unlabelled validation and test speakers", 'DKD student, a quarter', ('r1', 'dkd_q'), ('r1', 'dkd_tr')),
     ('mixup', 'none -> segment mixup for every model (Beta(0.4, 0.4), soft-target cross-entropy; a student\'s teacher on the same mixed batch)', 'teacher', ('r2', 'teacher'), ('r4', 'teacher')),

@@ -45,7 +45,14 @@ CANDIDATES = {
                          # Beta(0.4, 0.4), on the student's batches only, the teacher (trained without it) run live on the
                          # same mixed batch; in r4 (mixup for every model; seeds 0-1) the term lifted the student above its
                          # teacher at the last epoch while mixup cost the teacher 4 UA points: the unaugmented teacher, the mixed student
-                         'dkd_mx': dict(loss='dkd', scale=0.05, augment=dict(mixup=0.4))}),
+                         'dkd_mx': dict(loss='dkd', scale=0.05, augment=dict(mixup=0.4)),
+                         # the warm-up lever on the recommended student: the twentieth of the term at full weight from the
+                         # first epoch (warm-up 0) instead of ramped up over 10 epochs
+                         'dkd_w0': dict(loss='dkd', scale=0.05, warmup=0),
+                         # born again (Furlanello et al. 2018): generation 2 learns from generation 1, which is dkd_s itself
+                         # (the same settings and seed, so the same weights), with the same twentieth of the term; the
+                         # run keeps generation 1's scores beside generation 2's
+                         'dkd_ban': dict(loss='dkd', scale=0.05, generations=2)}),
     # r2 with 2 validation speakers per fold instead of 1 (the same test speakers; 6 training speakers instead of 7): one
     # speaker's validation UA misled the epoch choice by up to 20 points (r2: chosen vs last epoch, run by run)
     'r3': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, n_valid_speakers=2,
@@ -202,6 +209,11 @@ if et is not None:
     ecols = ['student', 'settings', 'teacher_UA', 'student_UA', 'dUA', 'dUA_CI', 'wins', 'teacher_WA', 'student_WA', 'dWA', 'n_pairs', 'n_seeds']
     et = et.reset_index()[ecols].rename(columns={'teacher_UA': 'ensemble_UA', 'teacher_WA': 'ensemble_WA'})
     atomic_write_text(out/'ensemble.csv', et.to_csv(index=False))
+elif (out/'ensemble.csv').exists():
+    # the teachers' kept weights are not here (checkpoints/ is not committed; a later call may train other students on a
+    # new machine): the ensemble-taught students' runs are unchanged, so the table written when the weights were here stands
+    et = pd.read_csv(out/'ensemble.csv')
+if et is not None:
     md += ("\n## Against the teacher ensemble\n\nThe students taught by the mean logits of the fold's teachers of seeds 0-2 "
                  "(their validation-chosen weights) against that ensemble itself on the same test speakers (the ensemble is one "
                  "model per fold: its ± over seeds is 0). dUA: student minus ensemble per (fold, seed); epoch chosen on validation.\n\n"
