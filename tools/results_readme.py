@@ -64,7 +64,8 @@ RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last
            'r8': 'r2 with random segment offsets for every model',
            'r9': 'r2 with inverse-frequency class weights for every model',
            'r10': "r2 with the paper's schedule, Adam at a constant 1e-3",
-           'r11': 'r2 with speed-perturbed copies (0.9, 1.1) of the training audio'}  # recipe.py's candidates
+           'r11': 'r2 with speed-perturbed copies (0.9, 1.1) of the training audio',
+           'r12': "r2 with the student taught by its teacher's last epoch instead of its validation-chosen one"}  # recipe.py's candidates
 NORMS = {'r5': 'global', 'r6': 'utterance'}   # the candidates that do not standardise per speaker
 # per-utterance standardisation sets every utterance's filterbank mean to 0 and std to 1: the very features of the
 # classical baseline, which then sees nothing (chance); its number there says nothing of the lever

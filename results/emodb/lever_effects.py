@@ -28,6 +28,7 @@ LEVERS = [
     ("student's own mixup", "none -> segment mixup (Beta(0.4, 0.4)) on the student's batches, the teacher (trained without it) run on the same mixed batch", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_mx')),
     ('DKD warm-up', 'the term ramped up over 10 epochs -> at full weight from the first', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_w0')),
     ('born again', 'one generation -> two (generation 2 learns from generation 1, the same twentieth-term student)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_ban')),
+    ('teacher handed to the student', "its validation-chosen epoch -> its last epoch (teacher_select 'last'; the teacher trains as r2's)", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r12', 'dkd_s')),
     ("student's epoch budget", "25 -> 50 epochs for the student (its teacher keeps 25; one-cycle and the validation window over the student's 50)", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_long')),
     ('transductive student', "labelled training segments -> also the teacher's outputs on the unlabelled validation and test speakers", 'DKD student, a quarter', ('r1', 'dkd_q'), ('r1', 'dkd_tr')),
     ('mixup', 'none -> segment mixup for every model (Beta(0.4, 0.4), soft-target cross-entropy; a student\'s teacher on the same mixed batch)', 'teacher', ('r2', 'teacher'), ('r4', 'teacher')),
@@ -92,7 +93,7 @@ else equal, on the same folds and seeds (recipe candidates of `results/emodb/rec
 standardisation, one-cycle to lr 3e-3, 25 epochs, DKD warm-up 10; r2 = r1 choosing the epoch in the annealed half;
 r3 = r2 with 2 validation speakers; r4 = r2 with segment mixup for every model; r5 / r6 = r2 standardised globally /
 per utterance; r7 = r2 with SpecAugment, r8 with random segment offsets, r9 with class weights, r10 with Adam at a constant 1e-3,
-r11 with speed-perturbed copies, each for every model). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
+r11 with speed-perturbed copies, each for every model; r12 = r2 with each student taught by its teacher's last epoch). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
 effect: with minus without, per (fold, seed) pair, mean ± sd over the pairs, 95% t interval (pairs of one fold share
 test speakers: optimistic), wins: pairs where the lever is better - worse, of all pairs (the rest tie). 'chosen': the epoch chosen on validation; 'last':
 the last epoch. baseline: log filterbank mean+std + logistic regression on the same folds with each side's normalisation
