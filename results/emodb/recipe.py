@@ -17,6 +17,9 @@ from dkdfmh.levers import normalised_baseline, lever_rows, lever_table
 from dkdfmh.evaluate import to_markdown
 
 
+# the settings of r2, the recommended recipe; every later candidate is r2 with one change (r5, r6, r10 overriding one of these)
+R2 = dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5)
+
 CANDIDATES = {
     # speaker-normalised features, fastai's one-cycle schedule, the paper's DKD and a quarter-weight DKD
     'r1': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10,
@@ -26,7 +29,7 @@ CANDIDATES = {
                          'dkd_tr': dict(loss='dkd', scale=0.25, transductive=True)}),
     # r1 choosing each model's epoch only in one-cycle's annealing half (its validation UA swung by 30-60 points
     # between neighbouring epochs of the high-lr half); training is r1's, so seed by seed the trajectories are r1's
-    'r2': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5,
+    'r2': dict(R2,
                students={'dkd_q': dict(loss='dkd', scale=0.25), 'dkd_s': dict(loss='dkd', scale=0.05),
                          # the ensemble lever on the recommended student: the same twentieth DKD term, learnt from the mean
                          # logits of the fold's teachers of seeds 0, 1 and 2 (each seed's student: its own initialisation)
@@ -55,44 +58,44 @@ CANDIDATES = {
                          'dkd_ban': dict(loss='dkd', scale=0.05, generations=2)}),
     # r2 with 2 validation speakers per fold instead of 1 (the same test speakers; 6 training speakers instead of 7): one
     # speaker's validation UA misled the epoch choice by up to 20 points (r2: chosen vs last epoch, run by run)
-    'r3': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, n_valid_speakers=2,
+    'r3': dict(R2, n_valid_speakers=2,
                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
     # r2 with segment mixup for every model (lam ~ Beta(0.4, 0.4), the larger weight kept on the first segment; soft-target
     # cross-entropy): the config-wide augmentation lever at the recommended recipe; a student's teacher runs live on the
     # same mixed batch ("consistent teaching"), and DKD's target class is the dominant segment's label
-    'r4': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, mixup=0.4,
+    'r4': dict(R2, mixup=0.4,
                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
     # the config-wide levers of issue 7 at the recommended recipe, one change each against r2 (teacher and the recommended
     # student dkd_s; augmentation reaches a student's batches too, its teacher then run live on the same batch):
     # r5: global standardisation (the training speakers' mean and std: not transductive) instead of per speaker
-    'r5': dict(norm='global', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5,
+    'r5': dict(R2, norm='global',
                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
     # r6: each utterance standardised with its own statistics (no speaker identity needed) instead of per speaker
-    'r6': dict(norm='utterance', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5,
+    'r6': dict(R2, norm='utterance',
                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
     # r7: SpecAugment for every model (2 time bands up to 20 frames and 2 filter bands up to 8 per training segment)
-    'r7': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, time_masks=2, freq_masks=2,
+    'r7': dict(R2, time_masks=2, freq_masks=2,
                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
     # r8: random segment offsets (a fresh offset per utterance every epoch) instead of the fixed 1-s hop
-    'r8': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, random_offsets=True,
+    'r8': dict(R2, random_offsets=True,
                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
     # r9: inverse-frequency class weights in the cross-entropy (UA is the headline metric; EMO-DB's 4 classes are unequal)
-    'r9': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, balance='weights',
+    'r9': dict(R2, balance='weights',
                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
     # r10: the paper's schedule, Adam at a constant rate, instead of one-cycle; at the constant rate that trained here (1e-3:
     # at the paper's 1e-4 the network still predicted one class after 15 epochs), not one-cycle's 3e-3 peak: each schedule
     # at its working rate (so two numbers change), the epoch still chosen among the last 13
-    'r10': dict(norm='speaker', schedule='constant', lr=1e-3, epochs=25, warmup=10, select_from=0.5,
+    'r10': dict(R2, schedule='constant', lr=1e-3,
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
     # r11: speed-perturbed copies of every training utterance (played at 0.9 and 1.1 times the rate by librosa
     # resampling: tempo and pitch together, as Kaldi's speed perturbation; three times the training segments, so about
     # three times the time an epoch), every model
-    'r11': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, speed_factors=(0.9, 1.1),
+    'r11': dict(R2, speed_factors=(0.9, 1.1),
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
     # r12: the student taught by its teacher's last epoch instead of its validation-chosen one (the teacher trains exactly
     # as r2's, so its runs and scores are r2's; only the weights handed to the student differ): one validation speaker
     # misleads the teacher's choice now and then (r2: 86.2 ± 4.1 UA chosen, 87.2 ± 1.0 at the last epoch)
-    'r12': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, teacher_select='last',
+    'r12': dict(R2, teacher_select='last',
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
 }
 # r2 trains exactly as r1 (same settings but `select_from`, which only changes which epoch is kept; CPU runs are
