@@ -164,8 +164,12 @@ rec = run_experiment(cfg, out, progress=True, data=data)
 runs = [json.loads(f.read_text()) for f in sorted((out/'runs').glob('*.json'))]
 n_folds = len(data[2])
 done = {(r['model'], r['seed']) for r in runs if sum((x['model'], x['seed']) == (r['model'], r['seed']) for x in runs) == n_folds}
+# the settings shown: the candidate's, its students those with a finished seed (one defined but not yet run is named apart)
+ran = {m for m, _ in done}
+shown = dict(CANDIDATES[a.candidate], students={k: v for k, v in CANDIDATES[a.candidate]['students'].items() if k in ran})
+pending = [k for k in CANDIDATES[a.candidate]['students'] if k not in ran]
 rec = dict(rec, runs=[r for r in runs if (r['model'], r['seed']) in done], folds=list(range(n_folds)),
-           config=cfg.replace(students=CANDIDATES[a.candidate]['students']).to_dict())
+           config=cfg.replace(students=shown['students']).to_dict())
 rec['summary'] = summarise(rec['runs'], rec['vocab'])
 atomic_write_text(out/'record.json', json.dumps(rec, indent=1))   # every finished seed of every model, not only this call's runs
 if not any(m == 'teacher' for m, _ in done): sys.exit(f"recipe.py: no seed has all {n_folds} folds of the teacher yet: no summary ({time.time() - t0:.0f} s)")
@@ -180,7 +184,7 @@ atomic_write_text(out/'summary.csv', t.to_csv())
 n_seeds = len({r['seed'] for r in rec['runs'] if r['model'] == 'teacher'})
 md = (f"""# Recipe {a.candidate}
 
-EMO-DB, {rec['protocol']}, {len(rec['folds'])} folds x {n_seeds} teacher seed(s) (a student's seeds: its row's n_seeds; its teacher's scores in that row are over the same seeds); settings: {CANDIDATES[a.candidate]}.
+EMO-DB, {rec['protocol']}, {len(rec['folds'])} folds x {n_seeds} teacher seed(s) (a student's seeds: its row's n_seeds; its teacher's scores in that row are over the same seeds); settings: {shown}.{f" Defined, no seed finished yet: {', '.join(pending)}." if pending else ''}
 'best': the epoch chosen on the validation speaker; 'last': the last epoch (no selection). UA/WA: test utterances
 pooled over folds, mean ± std over seeds (%). dUA: student minus its own teacher per (fold, seed), mean ± sd, 95% t
 interval, wins. baseline: log filterbank mean+std + logistic regression with the same normalisation on the same folds.{DEGENERATE if cfg.norm == 'utterance' else ''}
