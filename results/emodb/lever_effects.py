@@ -28,7 +28,10 @@ LEVERS = [
     ("student's own mixup", "none -> segment mixup (Beta(0.4, 0.4)) on the student's batches, the teacher (trained without it) run on the same mixed batch", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_mx')),
     ('DKD warm-up', 'the term ramped up over 10 epochs -> at full weight from the first', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_w0')),
     ('born again', 'one generation -> two (generation 2 learns from generation 1, the same twentieth-term student)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_ban')),
-    ('teacher handed to the student', "its validation-chosen epoch -> its last epoch (teacher_select 'last'; the teacher trains as r2's)", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r12', 'dkd_s')),
+    ('teacher handed to the student', "its validation-chosen epoch -> its last epoch (teacher_select 'last'; the teacher has r2's settings and seed)", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r12', 'dkd_s')),
+    # no lever at all: r12's teacher is r2's trained again in another session (same settings and seed; only the
+    # floating-point order differs), so this row is the run-to-run noise that every other row's effect carries too
+    ('none (a rerun)', "r2's teacher trained again, same settings and seed, another session (floating-point order only)", 'teacher', ('r2', 'teacher'), ('r12', 'teacher')),
     ("student's epoch budget", "25 -> 50 epochs for the student (its teacher keeps 25; one-cycle and the validation window over the student's 50)", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_long')),
     ('transductive student', "labelled training segments -> also the teacher's outputs on the unlabelled validation and test speakers", 'DKD student, a quarter', ('r1', 'dkd_q'), ('r1', 'dkd_tr')),
     ('mixup', 'none -> segment mixup for every model (Beta(0.4, 0.4), soft-target cross-entropy; a student\'s teacher on the same mixed batch)', 'teacher', ('r2', 'teacher'), ('r4', 'teacher')),

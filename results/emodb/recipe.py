@@ -53,7 +53,8 @@ CANDIDATES = {
                          # first epoch (warm-up 0) instead of ramped up over 10 epochs
                          'dkd_w0': dict(loss='dkd', scale=0.05, warmup=0),
                          # born again (Furlanello et al. 2018): generation 2 learns from generation 1, which is dkd_s itself
-                         # (the same settings and seed, so the same weights), with the same twentieth of the term; the
+                         # (the same settings and seed: the same weights where the arithmetic is the same, one machine,
+                         # one thread count), with the same twentieth of the term; the
                          # run keeps generation 1's scores beside generation 2's
                          'dkd_ban': dict(loss='dkd', scale=0.05, generations=2)}),
     # r2 with 2 validation speakers per fold instead of 1 (the same test speakers; 6 training speakers instead of 7): one
@@ -92,14 +93,17 @@ CANDIDATES = {
     # three times the time an epoch), every model
     'r11': dict(R2, speed_factors=(0.9, 1.1),
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
-    # r12: the student taught by its teacher's last epoch instead of its validation-chosen one (the teacher trains exactly
-    # as r2's, so its runs and scores are r2's; only the weights handed to the student differ): one validation speaker
-    # misleads the teacher's choice now and then (r2: 86.2 ± 4.1 UA chosen, 87.2 ± 1.0 at the last epoch)
+    # r12: the student taught by its teacher's last epoch instead of its validation-chosen one: one validation speaker
+    # misleads the teacher's choice now and then (r2: 86.2 ± 4.1 UA chosen, 87.2 ± 1.0 at the last epoch). Its teacher
+    # has r2's settings and seed, but its numbers are r2's only where the arithmetic is too: r2's seed 0-2 teachers were
+    # trained in earlier sessions (reused from r1), and the training losses part in the 4th decimal by epoch 3, by hundredths by epoch 9
+    # (floating-point order: thread count, build); so r12's teacher is a rerun of r2's, and teacher against teacher
+    # measures run-to-run noise alone
     'r12': dict(R2, teacher_select='last',
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
 }
 # r2 trains exactly as r1 (same settings but `select_from`, which only changes which epoch is kept; CPU runs are
-# deterministic): a teacher of r1 whose validation-chosen epoch already lies in r2's window is r2's teacher, weights and
+# deterministic on one machine with one thread count): a teacher of r1 whose validation-chosen epoch already lies in r2's window is r2's teacher, weights and
 # scores alike, and so is a student of such a teacher whose chosen epoch lies in the window; they are copied instead of
 # trained again (their run files say so: 'reused_from')
 REUSE = {'r2': 'r1'}
