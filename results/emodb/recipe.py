@@ -95,10 +95,10 @@ CANDIDATES = {
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
     # r12: the student taught by its teacher's last epoch instead of its validation-chosen one: one validation speaker
     # misleads the teacher's choice now and then (r2: 86.2 ± 4.1 UA chosen, 87.2 ± 1.0 at the last epoch). Its teacher
-    # has r2's settings and seed, but its numbers are r2's only where the arithmetic is too: r2's seed 0-2 teachers were
-    # trained in earlier sessions (reused from r1), and the training losses part in the 4th decimal by epoch 3, by hundredths by epoch 9
-    # (floating-point order: thread count, build); so r12's teacher is a rerun of r2's, and teacher against teacher
-    # measures run-to-run noise alone
+    # has r2's settings and seed, but its numbers are r2's only where the arithmetic is too: r2's teachers of seeds 0-2
+    # were trained in earlier sessions (some as r1's), and the training losses part in the 4th-5th decimal by epoch 3 and
+    # by hundredths by epoch 9 (floating-point order: thread count, build); so r12's teacher is a rerun of r2's, and
+    # teacher against teacher measures run-to-run noise alone
     'r12': dict(R2, teacher_select='last',
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
 }
