@@ -54,8 +54,8 @@ CANDIDATES = {
                          'dkd_w0': dict(loss='dkd', scale=0.05, warmup=0),
                          # born again (Furlanello et al. 2018): generation 2 learns from generation 1, which is dkd_s itself
                          # (the same settings and seed: the same weights where the arithmetic is the same, one machine,
-                         # one thread count), with the same twentieth of the term; the
-                         # run keeps generation 1's scores beside generation 2's
+                         # one thread count), with the same twentieth of the term; the run keeps generation 1's scores
+                         # beside generation 2's
                          'dkd_ban': dict(loss='dkd', scale=0.05, generations=2)}),
     # r2 with 2 validation speakers per fold instead of 1 (the same test speakers; 6 training speakers instead of 7): one
     # speaker's validation UA misled the epoch choice by up to 20 points (r2: chosen vs last epoch, run by run)
@@ -103,9 +103,9 @@ CANDIDATES = {
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
 }
 # r2 trains exactly as r1 (same settings but `select_from`, which only changes which epoch is kept; CPU runs are
-# deterministic on one machine with one thread count): a teacher of r1 whose validation-chosen epoch already lies in r2's window is r2's teacher, weights and
-# scores alike, and so is a student of such a teacher whose chosen epoch lies in the window; they are copied instead of
-# trained again (their run files say so: 'reused_from')
+# deterministic on one machine with one thread count): a teacher of r1 whose validation-chosen epoch already lies in
+# r2's window is r2's teacher, weights and scores alike, and so is a student of such a teacher whose chosen epoch lies
+# in the window; they are copied instead of trained again (their run files say so: 'reused_from')
 REUSE = {'r2': 'r1'}
 # per utterance, the classical baseline's features (each utterance's filterbank mean and std) are set to 0 and 1: said in the summary
 DEGENERATE = (" Per utterance it is degenerate: that standardisation sets each utterance's filterbank mean and std, the baseline's"
