@@ -26,12 +26,17 @@ LEVERS = [
     ('temperature', 'T 4 (the paper) -> 2', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_t2')),
     ("student's own SpecAugment", "none -> 2 time and 2 filter masks on the student's batches, the teacher run on the same masked batch", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_sa')),
     ("student's own mixup", "none -> segment mixup (Beta(0.4, 0.4)) on the student's batches, the teacher (trained without it) run on the same mixed batch", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_mx')),
-    ('DKD warm-up', 'the term ramped up over 10 epochs -> at full weight from the first', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_w0')),
-    ('born again', 'one generation -> two (generation 2 learns from generation 1, the same twentieth-term student)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_ban')),
+    # dkd_w0 and dkd_ban were trained after r2's seed-0 teachers' weights were gone: their teachers are those teachers
+    # trained again (same settings and seed, another session: a rerun), so each is set against dkd_ban's generation 1, the
+    # recommended student taught by that same rerun teacher ('dkd_ban@1'), not against dkd_s (taught by the first run)
+    ('DKD warm-up', 'the term ramped up over 10 epochs -> at full weight from the first (both taught by the same rerun teacher)', 'DKD student, a twentieth', ('r2', 'dkd_ban@1'), ('r2', 'dkd_w0')),
+    ('born again', 'one generation -> two (generation 2 learns from generation 1, the recommended student)', 'DKD student, a twentieth', ('r2', 'dkd_ban@1'), ('r2', 'dkd_ban')),
     ('teacher handed to the student', "its validation-chosen epoch -> its last epoch (teacher_select 'last'; the teacher has r2's settings and seed)", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r12', 'dkd_s')),
     # no lever at all: r12's teacher is r2's trained again in another session (same settings and seed; only the
     # floating-point order differs), so this row is the run-to-run noise that every other row's effect carries too
     ('none (a rerun)', "r2's teacher trained again, same settings and seed, another session (floating-point order only)", 'teacher', ('r2', 'teacher'), ('r12', 'teacher')),
+    # and the same for the recommended student: dkd_s taught by r2's teacher against dkd_s taught by that teacher's rerun
+    ('none (a rerun)', "r2's student trained again from its teacher trained again, same settings and seed, another session", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_ban@1')),
     ("student's epoch budget", "25 -> 50 epochs for the student (its teacher keeps 25; one-cycle and the validation window over the student's 50)", 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r2', 'dkd_long')),
     ('transductive student', "labelled training segments -> also the teacher's outputs on the unlabelled validation and test speakers", 'DKD student, a quarter', ('r1', 'dkd_q'), ('r1', 'dkd_tr')),
     ('mixup', 'none -> segment mixup for every model (Beta(0.4, 0.4), soft-target cross-entropy; a student\'s teacher on the same mixed batch)', 'teacher', ('r2', 'teacher'), ('r4', 'teacher')),
@@ -50,8 +55,11 @@ LEVERS = [
 ]
 
 def complete_runs(candidate:str, model:str)->list:
-    "The runs of `model` in recipe-`candidate`, keeping the seeds whose 5 folds are all there"
+    """The runs of `model` in recipe-`candidate`, keeping the seeds whose 5 folds are all there; 'name@g': generation g of
+    the born-again student `name` (its run keeps every generation's scores)"""
+    model, _, g = model.partition('@')
     runs = [json.loads(f.read_text()) for f in sorted((R/f'recipe-{candidate}'/'runs').glob(f'fold*-seed*-{model}.json'))]
+    if g: runs = [dict(r, **{k: r['generations'][int(g) - 1][k] for k in ('best', 'last', 'best_epoch')}) for r in runs]
     seeds = {r['seed'] for r in runs if sum(x['seed'] == r['seed'] for x in runs) == 5}
     return [r for r in runs if r['seed'] in seeds]
 

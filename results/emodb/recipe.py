@@ -52,10 +52,11 @@ CANDIDATES = {
                          # the warm-up lever on the recommended student: the twentieth of the term at full weight from the
                          # first epoch (warm-up 0) instead of ramped up over 10 epochs
                          'dkd_w0': dict(loss='dkd', scale=0.05, warmup=0),
-                         # born again (Furlanello et al. 2018): generation 2 learns from generation 1, which is dkd_s itself
-                         # (the same settings and seed: the same weights where the arithmetic is the same, one machine,
-                         # one thread count), with the same twentieth of the term; the run keeps generation 1's scores
-                         # beside generation 2's
+                         # born again (Furlanello et al. 2018): generation 2 learns from generation 1, which is dkd_s with
+                         # the same twentieth of the term; the run keeps generation 1's scores beside generation 2's. Where
+                         # the teacher's kept weights are gone (a new machine) the teacher is trained again: a rerun, not
+                         # r2's teacher to the last digit, so generation 1 is dkd_s's rerun and the lever is generation 2
+                         # against generation 1 (lever_effects.py), as dkd_w0 is against generation 1 too
                          'dkd_ban': dict(loss='dkd', scale=0.05, generations=2)}),
     # r2 with 2 validation speakers per fold instead of 1 (the same test speakers; 6 training speakers instead of 7): one
     # speaker's validation UA misled the epoch choice by up to 20 points (r2: chosen vs last epoch, run by run)
