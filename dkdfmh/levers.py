@@ -126,16 +126,24 @@ def lever_rows(lever:str, # the lever's name
                teacher:str='teacher', # the teacher's model name
                which:str='best', # 'best' or 'last'
                settings:dict|None=None, # what the lever sets (default: the record config's settings that differ from the paper's levers)
-              )->list: # one dict per student: pooled scores of teacher, student, baseline; paired differences
+              )->list: # one dict per student (the teacher's alone if none): pooled scores of teacher, student, baseline; paired differences
     "The study's table rows of one lever"
     cfg = Config.from_dict(record['config'])
     settings = cfg.levers() if settings is None else settings
     models = list(dict.fromkeys(r['model'] for r in record['runs']))
     b = model_summary(baseline, next(iter(dict.fromkeys(r['model'] for r in baseline['runs']))), which) if baseline else None
     rows = []
-    for m in [x for x in models if x != teacher]:
-        seeds = {r['seed'] for r in record['runs'] if r['model'] == m}              # the teacher over the student's seeds only
+    for m in [x for x in models if x != teacher] or [None]:   # no student yet (teachers trained first): the teacher's row alone
+        seeds = {r['seed'] for r in record['runs'] if r['model'] == (m or teacher)}   # the teacher over the student's seeds only
         t = model_summary(dict(record, runs=[r for r in record['runs'] if r['model'] == teacher and r['seed'] in seeds]), teacher, which)
+        if m is None:
+            rows.append(dict(lever=lever, student='', settings=', '.join(f"{k}={v}" for k, v in settings.items()) or 'paper',
+                             teacher_UA=_pm(t['ua_mean'], t['ua_std'], t['n_seeds']), student_UA='', dUA='', dUA_CI='', wins='',
+                             teacher_WA=_pm(t['wa_mean'], t['wa_std'], t['n_seeds']), student_WA='', dWA='',
+                             baseline_UA=_pm(b['ua_mean'], b['ua_std'], b['n_seeds']) if b else '', baseline_WA=_pm(b['wa_mean'], b['wa_std'], b['n_seeds']) if b else '',
+                             teacher_ua=100*t['ua_mean'], student_ua=np.nan, d_ua=np.nan, d_ua_sd=np.nan,
+                             baseline_ua=100*b['ua_mean'] if b else np.nan, n_pairs=0, n_folds=t['n_folds'], n_seeds=t['n_seeds']))
+            continue
         s, d = model_summary(record, m, which), paired_differences(record, m, teacher, which)
         pu, pw = paired_summary(d, 'ua'), paired_summary(d, 'wa')
         spec = {k: v for k, v in cfg.students.get(m, {}).items() if (k, v) != ('loss', 'dkd')}   # what the student itself sets
