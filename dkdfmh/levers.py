@@ -14,21 +14,29 @@ from .train import Config, load_data, run_experiment, suggest_lr
 from .evaluate import baseline_experiment, summarize, model_summary, to_markdown
 
 # %% auto 0
-__all__ = ['LEVERS', 'RECIPES', 'paired_differences', 'paired_summary', 'distill_variants', 'lever_config', 'normalised_baseline',
-           'lever_rows', 'lever_table', 'run_lever_study', 'recipe_config']
+__all__ = ['LEVERS', 'RECIPES', 'taught_by', 'paired_differences', 'paired_summary', 'distill_variants', 'lever_config',
+           'normalised_baseline', 'lever_rows', 'lever_table', 'run_lever_study', 'recipe_config']
 
 # %% ../nbs/13_levers.ipynb
+def taught_by(student_run:dict, # a run of `run_experiment`
+              teacher_run:dict, # the recorded run of its fold's and seed's teacher
+             )->dict: # `teacher_run`, or the scores of the rerun that taught the student
+    "The teacher run a student learned from: where the recorded teacher's weights were gone and it was trained again for this student, the rerun (`teacher_rerun`, scored like a run)"
+    rerun = student_run.get('teacher_rerun')
+    if rerun is None or 'loss' in teacher_run.get('settings', {}): return teacher_run   # compared with another student: as recorded
+    return dict(teacher_run, **rerun)
+
 def paired_differences(record:dict, # a result record holding both models
                        student:str='dkd', # the model compared
                        teacher:str='teacher', # the model it is compared with (same fold and seed)
                        which:str='best', # 'best' (validation-selected) or 'last'
                       )->pd.DataFrame: # one row per (fold, seed): ua/wa of both and the differences d_ua, d_wa
-    "Student minus teacher test scores, run by run (same fold, same seed)"
+    "Student minus teacher test scores, run by run (same fold, same seed; a student taught by a rerun of its teacher: that rerun)"
     runs = {(r['model'], r['fold'], r['seed']): r for r in record['runs']}
     rows = []
     for (m, f, s), r in runs.items():
         if m != student or (teacher, f, s) not in runs: continue
-        t = runs[(teacher, f, s)]
+        t = taught_by(r, runs[(teacher, f, s)])
         rows.append(dict(fold=f, seed=s, ua_student=r[which]['ua'], ua_teacher=t[which]['ua'], wa_student=r[which]['wa'], wa_teacher=t[which]['wa']))
     if not rows: raise ValueError(f"paired_differences: no (fold, seed) with runs of both {student!r} and {teacher!r}")
     d = pd.DataFrame(rows).sort_values(['seed', 'fold']).reset_index(drop=True)
@@ -135,7 +143,11 @@ def lever_rows(lever:str, # the lever's name
     rows = []
     for m in [x for x in models if x != teacher] or [None]:   # no student yet (teachers trained first): the teacher's row alone
         seeds = {r['seed'] for r in record['runs'] if r['model'] == (m or teacher)}   # the teacher over the student's seeds only
-        t = model_summary(dict(record, runs=[r for r in record['runs'] if r['model'] == teacher and r['seed'] in seeds]), teacher, which)
+        truns = [r for r in record['runs'] if r['model'] == teacher and r['seed'] in seeds]
+        if m is not None:   # a student taught by a rerun of its teacher: the rerun's scores stand for the teacher's in its row
+            taught = {(r['fold'], r['seed']): r for r in record['runs'] if r['model'] == m}
+            truns = [taught_by(taught[(r['fold'], r['seed'])], r) if (r['fold'], r['seed']) in taught else r for r in truns]
+        t = model_summary(dict(record, runs=truns), teacher, which)
         if m is None:
             rows.append(dict(lever=lever, student='', settings=', '.join(f"{k}={v}" for k, v in settings.items()) or 'paper',
                              teacher_UA=_pm(t['ua_mean'], t['ua_std'], t['n_seeds']), student_UA='', dUA='', dUA_CI='', wins='',

@@ -580,19 +580,24 @@ def run_experiment(cfg:Config, # the recipe
     runs, t0 = [], time.time()
     for seed in cfg.seeds:
         for f in folds:
-            split, loaders, teachers = splits[f], [], {}
+            split, loaders, teachers, reruns = splits[f], [], {}, {}
             def get_dls():
                 if not loaders: loaders.append(split_dls(cfg, (df, feats, splits), f, seed, variants))
                 return loaders[0]
+            def scored(r):
+                "A trained model's scores: test (its chosen and last epoch), validation (chosen)"
+                dls = get_dls()
+                test_dl = dls.test_segments()
+                return dict(best=run_scores(r.best_model(), test_dl), last=run_scores(r.model, test_dl),
+                            valid=run_scores(r.best_model(), dls.valid, rows=False) if len(dls.valid.dataset) else None)
             def finish(model, s, res):
                 "Score a finished model on the fold's test (and validation) side; keep its weights; write its run file"
                 dls = get_dls()
-                test_dl = dls.test_segments()
-                scored = lambda r: dict(best=run_scores(r.best_model(), test_dl), last=run_scores(r.model, test_dl),
-                                        valid=run_scores(r.best_model(), dls.valid, rows=False) if len(dls.valid.dataset) else None)
                 rec = dict(fold=f, seed=s, model=model, settings=_settings(cfg, model, teacher_name), split=split.name, best_epoch=res.best_epoch,
                            seconds=res.seconds, history=res.history, **scored(res))
                 if dls.norm is not None: rec['norm'] = dls.norm.to_dict()
+                # a student taught by a rerun of its recorded teacher (below): the scores of the teacher that taught it
+                if model != teacher_name and (cfg.student_settings(model).get('ensemble') or [s]) == [s] and s in reruns: rec['teacher_rerun'] = reruns[s]
                 if res.generations: rec['generations'] = [dict(generation=g, best_epoch=r.best_epoch, seconds=r.seconds, history=r.history, **scored(r))
                                                           for g, r in enumerate(res.generations, 1)]
                 if model == teacher_name:
@@ -612,8 +617,10 @@ def run_experiment(cfg:Config, # the recipe
                 if s in teachers: return teachers[s]
                 tpath, rpath = ckdir/f"{run_name(f, s, teacher_name)}.final.pth", out/'runs'/f"{run_name(f, s, teacher_name)}.json"
                 if tpath.exists(): keep = torch.load(tpath, map_location='cpu')
-                elif rpath.exists():   # recorded, weights not kept: trained again (same seed, same weights)
+                elif rpath.exists():   # recorded, weights not kept: trained again with the same seed; the same weights only where the
+                    # arithmetic repeats (one machine, one thread count), so the rerun is scored and its students carry its scores
                     rt = train_teacher(get_dls(), cfg, s, progress=progress)
+                    reruns[s] = dict(best_epoch=rt.best_epoch, seconds=rt.seconds, **scored(rt))
                     keep = rt.best_state if cfg.teacher_select == 'best' else rt.model.state_dict()
                     with atomic_open(tpath, 'wb') as fh: torch.save(keep, fh)
                 else:                  # an ensemble member of another seed, not trained yet: a run of its own (that seed reads it back)
