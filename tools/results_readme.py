@@ -54,9 +54,11 @@ NAMES = dict(dkd="DKD student (alpha 1, beta 8, T 4: the paper's weights)", dkd_
              dkd_long='DKD student, a twentieth of the term, 50 epochs (its teacher: 25)',
              dkd_mx="DKD student, a twentieth of the term, mixup on the student's batches (the teacher, trained without, on the same mixed batch)",
              # dkd_w0 and dkd_ban were taught by r2's teachers trained again (their first weights were gone): reruns,
-             # so their student - teacher column is against r2's recorded teacher, not the very weights that taught them
+             # whose scores those runs did not record (they predate `teacher_rerun`), so their student - teacher columns are
+             # left empty (RERUN_TAUGHT): the recorded teacher is not the one that taught them
              dkd_w0="DKD student, a twentieth of the term at full weight from the first epoch (no warm-up; taught by a rerun of r2's teacher)",
              dkd_ban="DKD student, a twentieth of the term, born again: generation 2, taught by generation 1 (whose teacher: a rerun of r2's)")
+RERUN_TAUGHT = {('r2', 'dkd_w0'), ('r2', 'dkd_ban')}   # (candidate, student) taught by an unrecorded rerun of the recorded teacher
 RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last 12 (one-cycle's annealing half)",
            'r3': 'r2 with 2 validation speakers per fold instead of 1',
            'r4': 'r2 with segment mixup for every model (teacher and student)',
@@ -67,7 +69,8 @@ RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last
            'r9': 'r2 with inverse-frequency class weights for every model',
            'r10': "r2 with the paper's schedule, Adam at a constant 1e-3",
            'r11': 'r2 with speed-perturbed copies (0.9, 1.1) of the training audio',
-           'r12': "r2 with the student taught by its teacher's last epoch instead of its validation-chosen one"}  # recipe.py's candidates
+           'r12': "r2 with the student taught by its teacher's last epoch instead of its validation-chosen one",
+           'r13': "r2 with 75 epochs (r11's optimiser steps without its copies) and a 30-epoch DKD warm-up"}  # recipe.py's candidates
 NORMS = {'r5': 'global', 'r6': 'utterance'}   # the candidates that do not standardise per speaker
 # per-utterance standardisation sets every utterance's filterbank mean to 0 and std to 1: the very features of the
 # classical baseline, which then sees nothing (chance); its number there says nothing of the lever
@@ -89,12 +92,16 @@ def recipe_section():
             '|---|---|---|---|---|---|---|---|---|']
     allb, alll = [], []
     for c, t in tabs.items():
+        t = t.assign(student=t.student.astype(object).fillna(''))   # '': teachers trained, no student finished yet (the teacher's row alone)
         b, l = t[t.epoch == 'best'].set_index('student'), t[t.epoch == 'last'].set_index('student')
         first = b.loc[b.n_seeds.idxmax()]                        # a student row's teacher scores cover that student's seeds: the most
         lfirst = l.loc[first.name]
         rows.append(f"| {c} | teacher (cross-entropy) | {first.teacher_UA} | {lfirst.teacher_UA} | {first.teacher_WA} | | | | {seeds_done(c)} |")
-        rows += [f"| {c} | {NAMES.get(m, m)}{' **(recommended)**' if (c, m) == RECOMMENDED else ''} | {r.student_UA} | {l.loc[m, 'student_UA']} | {r.student_WA} | {r.dUA} | {l.loc[m, 'dUA']} | {r.wins} | {int(r.n_seeds)} |"
-                 for m, r in b.iterrows()]
+        rows += [f"| {c} | {NAMES.get(m, m)}{' **(recommended)**' if (c, m) == RECOMMENDED else ''} | {r.student_UA} | {l.loc[m, 'student_UA']} | {r.student_WA} | "
+                 + ("(its teacher's rerun unrecorded) | | |" if (c, m) in RERUN_TAUGHT else f"{r.dUA} | {l.loc[m, 'dUA']} | {r.wins} |") + f" {int(r.n_seeds)} |"
+                 for m, r in b.iterrows() if m]
+        keep = lambda T: T[(T.index != '') & ~T.index.isin([m for cc, m in RERUN_TAUGHT if cc == c])]   # no teacher row, no unpaired student
+        b, l = keep(b), keep(l)
         allb.append(b.assign(recipe=c)); alll.append(l.assign(recipe=c))
     for norm, cs in [('speaker', [c for c in tabs if c not in NORMS]), *[(NORMS[c], [c]) for c in tabs if c in NORMS]]:
         if not cs: continue

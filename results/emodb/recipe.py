@@ -102,6 +102,11 @@ CANDIDATES = {
     # teacher against teacher measures run-to-run noise alone
     'r12': dict(R2, teacher_select='last',
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
+    # r13: r11's control for training length: r11 triples an epoch's segments, so its models take three times r2's
+    # optimiser steps; r13 gives r2 as many (75 epochs of the original audio, the DKD warm-up over the same 30% of
+    # training), so that r13 -> r11 is the copies alone at equal steps
+    'r13': dict(R2, epochs=75, warmup=30,
+                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
 }
 # r2 trains exactly as r1 (same settings but `select_from`, which only changes which epoch is kept; CPU runs are
 # deterministic on one machine with one thread count): a teacher of r1 whose validation-chosen epoch already lies in
