@@ -113,6 +113,9 @@ CANDIDATES = {
 # r2's window is r2's teacher, weights and scores alike, and so is a student of such a teacher whose chosen epoch lies
 # in the window; they are copied instead of trained again (their run files say so: 'reused_from')
 REUSE = {'r2': 'r1'}
+# students trained after their recorded teacher's weights were gone, before a retrained teacher's scores were recorded
+# (`teacher_rerun`): they were taught by a rerun whose scores are lost, so their dUA is against a teacher that did not teach them
+UNRECORDED_RERUN = {'r2': ('dkd_w0', 'dkd_ban')}
 # per utterance, the classical baseline's features (each utterance's filterbank mean and std) are set to 0 and 1: said in the summary
 DEGENERATE = (" Per utterance it is degenerate: that standardisation sets each utterance's filterbank mean and std, the baseline's"
               " very features, to 0 and 1, so it is at chance and says nothing of the networks.")
@@ -192,12 +195,16 @@ t = pd.concat(rows, names=['epoch'])
 cols = ['student', 'settings', 'teacher_UA', 'student_UA', 'dUA', 'dUA_CI', 'wins', 'teacher_WA', 'student_WA', 'dWA', 'baseline_UA', 'baseline_WA', 'n_pairs', 'n_seeds']
 atomic_write_text(out/'summary.csv', t.to_csv())
 n_seeds = len({r['seed'] for r in rec['runs'] if r['model'] == 'teacher'})
+un = [m for m in UNRECORDED_RERUN.get(a.candidate, ()) if m in ran]
+unrecorded = (f" {', '.join(un)}: taught by a rerun of the recorded teacher (its weights were gone) whose scores were not recorded, so"
+              " their dUA is against the recorded teacher, not the one that taught them; `lever_effects.md` sets them against"
+              " dkd_ban's generation 1, taught by the same rerun.") if un else ''
 md = (f"""# Recipe {a.candidate}
 
 EMO-DB, {rec['protocol']}, {len(rec['folds'])} folds x {n_seeds} teacher seed(s) (a student's seeds: its row's n_seeds; its teacher's scores in that row are over the same seeds); settings: {shown}.{f" Defined, no seed finished yet: {', '.join(pending)}." if pending else ''}
 'best': the epoch chosen on the validation speaker; 'last': the last epoch (no selection). UA/WA: test utterances
 pooled over folds, mean ± std over seeds (%). dUA: student minus its own teacher per (fold, seed), mean ± sd, 95% t
-interval, wins. baseline: log filterbank mean+std + logistic regression with the same normalisation on the same folds.{DEGENERATE if cfg.norm == 'utterance' else ''}
+interval, wins. baseline: log filterbank mean+std + logistic regression with the same normalisation on the same folds.{DEGENERATE if cfg.norm == 'utterance' else ''}{unrecorded}
 Command: `.venv/bin/python results/emodb/recipe.py {a.candidate} --seeds {' '.join(map(str, sorted({r['seed'] for r in rec['runs']})))}`
 
 """ + to_markdown(t.reset_index()[['epoch'] + cols], index=False) + '\n')
