@@ -148,26 +148,22 @@ def lever_rows(lever:str, # the lever's name
             taught = {(r['fold'], r['seed']): r for r in record['runs'] if r['model'] == m}
             truns = [taught_by(taught[(r['fold'], r['seed'])], r) if (r['fold'], r['seed']) in taught else r for r in truns]
         t = model_summary(dict(record, runs=truns), teacher, which)
-        if m is None:
-            rows.append(dict(lever=lever, student='', settings=', '.join(f"{k}={v}" for k, v in settings.items()) or 'paper',
-                             teacher_UA=_pm(t['ua_mean'], t['ua_std'], t['n_seeds']), student_UA='', dUA='', dUA_CI='', wins='',
-                             teacher_WA=_pm(t['wa_mean'], t['wa_std'], t['n_seeds']), student_WA='', dWA='',
-                             baseline_UA=_pm(b['ua_mean'], b['ua_std'], b['n_seeds']) if b else '', baseline_WA=_pm(b['wa_mean'], b['wa_std'], b['n_seeds']) if b else '',
-                             teacher_ua=100*t['ua_mean'], student_ua=np.nan, d_ua=np.nan, d_ua_sd=np.nan,
-                             baseline_ua=100*b['ua_mean'] if b else np.nan, n_pairs=0, n_folds=t['n_folds'], n_seeds=t['n_seeds']))
-            continue
-        s, d = model_summary(record, m, which), paired_differences(record, m, teacher, which)
-        pu, pw = paired_summary(d, 'ua'), paired_summary(d, 'wa')
-        spec = {k: v for k, v in cfg.students.get(m, {}).items() if (k, v) != ('loss', 'dkd')}   # what the student itself sets
-        rows.append(dict(lever=lever, student=m, settings=', '.join(f"{k}={v}" for k, v in {**settings, **spec}.items()) or 'paper',
-                         teacher_UA=_pm(t['ua_mean'], t['ua_std'], t['n_seeds']), student_UA=_pm(s['ua_mean'], s['ua_std'], s['n_seeds']),
-                         dUA=f"{100*pu['mean']:+.1f} ± {100*pu['sd']:.1f}" if pu['n'] > 1 else f"{100*pu['mean']:+.1f}",
-                         dUA_CI=f"[{100*pu['lo']:+.1f}, {100*pu['hi']:+.1f}]" if pu['n'] > 1 else '',
-                         wins=f"{pu['wins']}/{pu['n']}", teacher_WA=_pm(t['wa_mean'], t['wa_std'], t['n_seeds']),
-                         student_WA=_pm(s['wa_mean'], s['wa_std'], s['n_seeds']), dWA=f"{100*pw['mean']:+.1f}",
+        if m is None: s = pu = pw = None; spec = {}
+        else:
+            s, d = model_summary(record, m, which), paired_differences(record, m, teacher, which)
+            pu, pw = paired_summary(d, 'ua'), paired_summary(d, 'wa')
+            spec = {k: v for k, v in cfg.students.get(m, {}).items() if (k, v) != ('loss', 'dkd')}   # what the student itself sets
+        x = s or t   # the student's seeds and folds (the teacher's when there is no student)
+        rows.append(dict(lever=lever, student=m or '', settings=', '.join(f"{k}={v}" for k, v in {**settings, **spec}.items()) or 'paper',
+                         teacher_UA=_pm(t['ua_mean'], t['ua_std'], t['n_seeds']), student_UA=_pm(s['ua_mean'], s['ua_std'], s['n_seeds']) if s else '',
+                         dUA=('' if not pu else f"{100*pu['mean']:+.1f} ± {100*pu['sd']:.1f}" if pu['n'] > 1 else f"{100*pu['mean']:+.1f}"),
+                         dUA_CI=f"[{100*pu['lo']:+.1f}, {100*pu['hi']:+.1f}]" if pu and pu['n'] > 1 else '',
+                         wins=f"{pu['wins']}/{pu['n']}" if pu else '', teacher_WA=_pm(t['wa_mean'], t['wa_std'], t['n_seeds']),
+                         student_WA=_pm(s['wa_mean'], s['wa_std'], s['n_seeds']) if s else '', dWA=f"{100*pw['mean']:+.1f}" if pw else '',
                          baseline_UA=_pm(b['ua_mean'], b['ua_std'], b['n_seeds']) if b else '', baseline_WA=_pm(b['wa_mean'], b['wa_std'], b['n_seeds']) if b else '',
-                         teacher_ua=100*t['ua_mean'], student_ua=100*s['ua_mean'], d_ua=100*pu['mean'], d_ua_sd=100*pu['sd'],
-                         baseline_ua=100*b['ua_mean'] if b else np.nan, n_pairs=pu['n'], n_folds=s['n_folds'], n_seeds=s['n_seeds']))
+                         teacher_ua=100*t['ua_mean'], student_ua=100*s['ua_mean'] if s else np.nan, d_ua=100*pu['mean'] if pu else np.nan,
+                         d_ua_sd=100*pu['sd'] if pu else np.nan, baseline_ua=100*b['ua_mean'] if b else np.nan, n_pairs=pu['n'] if pu else 0,
+                         n_folds=x['n_folds'], n_seeds=x['n_seeds']))
     return rows
 
 def lever_table(rows:list, # `lever_rows` of every lever
