@@ -78,12 +78,6 @@ DEGENERATE = (": degenerate, its features (each utterance's filterbank mean and 
               "sets to 0 and 1, so it is at chance; compare r6 with the baselines above")
 RECOMMENDED = ('r2', 'dkd_s')   # the library's recommended recipe (dkdfmh.levers.RECIPES['recommended']): candidate, student
 
-def seeds_done(c):
-    "How many seeds of candidate `c`'s teacher have all 5 folds"
-    runs = [f.name for f in (R/f'recipe-{c}'/'runs').glob('fold*-seed*-teacher.json')]
-    seeds = {int(n.split('-seed')[1].split('-')[0]) for n in runs}
-    return sum(1 for s in seeds if sum(f'-seed{s}-' in n for n in runs) == 5)
-
 def recipe_section():
     "The recipe study (results/emodb/recipe-*/summary.csv), when it exists"
     tabs = {c: pd.read_csv(R/f'recipe-{c}'/'summary.csv') for c in RECIPES if (R/f'recipe-{c}'/'summary.csv').exists()}
@@ -95,8 +89,8 @@ def recipe_section():
         t = t.assign(student=t.student.astype(object).fillna(''))   # '': teachers trained, no student finished yet (the teacher's row alone)
         b, l = t[t.epoch == 'best'].set_index('student'), t[t.epoch == 'last'].set_index('student')
         first = b.loc[b.n_seeds.idxmax()]                        # a student row's teacher scores cover that student's seeds: the most
-        lfirst = l.loc[first.name]
-        rows.append(f"| {c} | teacher (cross-entropy) | {first.teacher_UA} | {lfirst.teacher_UA} | {first.teacher_WA} | | | | {seeds_done(c)} |")
+        lfirst = l.loc[first.name]                               # the seeds column says which: a seed with teachers alone is in lever_effects.md
+        rows.append(f"| {c} | teacher (cross-entropy) | {first.teacher_UA} | {lfirst.teacher_UA} | {first.teacher_WA} | | | | {int(first.n_seeds)} |")
         rows += [f"| {c} | {NAMES.get(m, m)}{' **(recommended)**' if (c, m) == RECOMMENDED else ''} | {r.student_UA} | {l.loc[m, 'student_UA']} | {r.student_WA} | "
                  + ("(its teacher's rerun unrecorded) | | |" if (c, m) in RERUN_TAUGHT else f"{r.dUA} | {l.loc[m, 'dUA']} | {r.wins} |") + f" {int(r.n_seeds)} |"
                  for m, r in b.iterrows() if m]
