@@ -1,6 +1,7 @@
 """Two costs of a CPU training run that are not the network's, measured: fastprogress's per-batch bars written into a
 log file, and glibc's allocator handing freed batch memory back to the kernel (see `08_train`: `bars_on_terminals`,
-`keep_freed_memory`). Each variant trains the recommended recipe's teacher on EMO-DB fold 0 for a few epochs in a fresh
+`keep_freed_memory`). Each variant trains the fast recipe's teacher (the recommended
+without its speed-perturbed copies) on EMO-DB fold 0 for a few epochs in a fresh
 process with its output going to a file, as a long run under nohup does; epoch 1 is left out.
 
 Run from the repository root, on a quiet machine:  .venv/bin/python benchmarks/process_costs.py [--epochs 4] [--repeats 2]
@@ -20,7 +21,7 @@ bars, keep, epochs = sys.argv[1] == '1', sys.argv[2] == '1', int(sys.argv[3])
 if bars: T.bars_on_terminals = contextlib.nullcontext          # as before: every batch's bar drawn into the file
 if keep: assert T.keep_freed_memory()
 from dkdfmh.levers import recipe_config
-cfg = recipe_config('recommended', corpus='emodb', root=str(find_emodb()))
+cfg = recipe_config('fast', corpus='emodb', root=str(find_emodb()))
 cfg = cfg.replace(epochs=epochs)
 data = T.load_data(cfg, progress=False)
 dls = T.split_dls(cfg, data, 0, 0)
@@ -55,7 +56,7 @@ with tempfile.TemporaryDirectory() as d:
 lines = [f"# Process costs of a CPU training run", "",
          f"Written by `benchmarks/process_costs.py` on {time.strftime('%Y-%m-%d %H:%M')} in {(time.time() - t_start) / 60:.1f} min; "
          f"{os.cpu_count()} CPUs, torch threads default; load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after (1-min). "
-         f"The recommended recipe's teacher on EMO-DB fold 0, output to a file, {a.epochs} epochs a run (the first left out), "
+         f"The fast recipe's teacher (the recommended without its copies) on EMO-DB fold 0, output to a file, {a.epochs} epochs a run (the first left out), "
          f"{a.repeats} runs a variant; medians over the kept epochs (min-max).", "",
          "| variant | s an epoch | user CPU s | kernel CPU s | page faults an epoch | log bytes a run |", "|---|---|---|---|---|---|"]
 for name, *_ in variants:

@@ -76,7 +76,7 @@ NORMS = {'r5': 'global', 'r6': 'utterance'}   # the candidates that do not stand
 # classical baseline, which then sees nothing (chance); its number there says nothing of the lever
 DEGENERATE = (": degenerate, its features (each utterance's filterbank mean and std) are what per-utterance standardisation "
               "sets to 0 and 1, so it is at chance; compare r6 with the baselines above")
-RECOMMENDED = ('r2', 'dkd_s')   # the library's recommended recipe (dkdfmh.levers.RECIPES['recommended']): candidate, student
+RECOMMENDED = ('r11', 'dkd_s')   # the library's recommended recipe (dkdfmh.levers.RECIPES['recommended']): candidate, student
 
 def recipe_section():
     "The recipe study (results/emodb/recipe-*/summary.csv), when it exists"

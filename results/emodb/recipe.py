@@ -17,7 +17,7 @@ from dkdfmh.levers import normalised_baseline, lever_rows, lever_table
 from dkdfmh.evaluate import to_markdown
 
 
-# the settings of r2, the recommended recipe; every later candidate is r2 with one change (r5, r6, r10 overriding one of these)
+# the settings of r2 (RECIPES['fast']; the recommended recipe is r11, r2 with speed-perturbed copies); every later candidate is r2 with one change (r5, r6, r10 overriding one of these)
 R2 = dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5)
 
 CANDIDATES = {
