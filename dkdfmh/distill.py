@@ -111,7 +111,7 @@ class DistillCallback(Callback):
     def _setup_unlabelled(self):
         "The teacher's logits of every unlabelled segment (computed once: they never change), and the sampler's own RNG"
         dev = self._device()
-        with torch.no_grad(): self.u_logits = torch.cat([self.teacher(x.to(dev)).float() for x in self.unlabelled.split(256)])
+        with torch.no_grad(), self._fp32(): self.u_logits = torch.cat([self.teacher(x.to(dev)).float() for x in self.unlabelled.split(256)])
         self.u_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**31 - 1, (1,))))   # one draw: the fit's seed decides the batches
 
     def unlabelled_term(self)->torch.Tensor:
@@ -121,7 +121,8 @@ class DistillCallback(Callback):
         dev = self._device()
         t = self.u_logits[idx.to(self.u_logits.device)]
         x = self.unlabelled[idx].to(dev)
-        return self.loss_fn(self.learn.model(x), t, t.argmax(1))
+        s = self.learn.model(x).float()
+        with self._fp32(): return self.loss_fn(s, t, t.argmax(1))
 
     def _no_cache(self, why):
         self.logits,self.cache_reason = None,why
@@ -142,7 +143,7 @@ class DistillCallback(Callback):
                     if not torch.is_tensor(seg) or seg.is_floating_point() or seg.is_complex() or seg.dtype == torch.bool:
                         return self._no_cache("the seg ids are not an integer tensor")
                     segs.append(seg.reshape(-1).to(self._device()))
-                    outs.append(self.teacher(*b[:n_inp]).float())
+                    with self._fp32(): outs.append(self.teacher(*b[:n_inp]).float())
             if not segs: return self._no_cache("the training DataLoader is empty")
             seg,out = torch.cat(segs),torch.cat(outs)
             if seg.min() < 0: return self._no_cache("negative seg ids")
@@ -152,8 +153,11 @@ class DistillCallback(Callback):
             self.cache_reason = f"{len(seg)} training segments cached"
         finally: set_random_states(**states)
 
+    def _fp32(self):
+        "A context without autocast: the teacher's logits and the distillation term are float32 whatever the student's precision"
+        return torch.autocast(self._device().type, enabled=False)
     def _live(self):
-        with torch.no_grad(): return self.teacher(*self.xb)
+        with torch.no_grad(), self._fp32(): return self.teacher(*self.xb).float()
 
     def _warn_once(self, why):
         if why not in self._warned: self._warned.add(why); warnings.warn(f"DistillCallback: {why}")
@@ -189,7 +193,7 @@ class DistillCallback(Callback):
         if t.shape != self.pred.shape:
             raise ValueError(f"DistillCallback: teacher logits {tuple(t.shape)} do not match the student's {tuple(self.pred.shape)}; "
                              "teacher and student need the same classes in the same order")
-        d,w = self.loss_fn(self.pred, t, self.yb[0]),self.weight()
+        with self._fp32(): d,w = self.loss_fn(self.pred.float(), t.float(), self.yb[0]),self.weight()
         ce,sw = self.learn.loss_grad.detach(),getattr(self, 'scale', 1.) * w   # scale 1: exactly w
         u = self.unlabelled_term() if getattr(self, 'unlabelled', None) is not None else None
         dd = d if u is None else d + u

@@ -9,7 +9,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto 0
-__all__ = ['conv_bn_relu', 'DualConv', 'FusedMultiHeadAttention', 'DKDFMH', 'count_parameters', 'stage_shapes']
+__all__ = ['PRECISIONS', 'conv_bn_relu', 'DualConv', 'FusedMultiHeadAttention', 'DKDFMH', 'count_parameters', 'stage_shapes',
+           'pick_device', 'cpu_has_bf16', 'resolve_precision', 'autocast']
 
 # %% ../nbs/04_model.ipynb
 def conv_bn_relu(ni:int, # input channels
@@ -64,7 +65,7 @@ class _HeadFusion(torch.autograd.Function):
         qkv, w = ctx.saved_tensors
         q, k, v = qkv.unbind(3)
         ga = g.permute(0, 3, 4, 2, 1)                                   # (B, T, F, H, d) view of the output's gradient
-        gs = torch._softmax_backward_data(ga * v, w, -1, w.dtype)    # gradient of Q*K
+        gs = torch._softmax_backward_data((ga * v).to(w.dtype), w, -1, w.dtype)   # gradient of Q*K (CUDA autocast: w float32, ga float16)
         if torch.compiler.is_compiling(): return torch.stack([gs * k, gs * q, ga * w], 3)
         gqkv = torch.empty_like(qkv, memory_format=torch.contiguous_format)
         gq, gk, gv = gqkv.unbind(3)
@@ -201,3 +202,44 @@ def stage_shapes(model:DKDFMH, # the network
     finally:
         for h in hooks: h.remove()
     return shapes
+
+# %% ../nbs/04_model.ipynb
+PRECISIONS = ('fp32', 'bf16', 'fp16', 'auto') # the `precision` choices
+
+def pick_device(device='auto', # 'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:1' or a torch.device
+               )->torch.device:
+    "The torch device for `device`: CUDA when available (or asked for), else the CPU"
+    if isinstance(device, torch.device): return device
+    if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if str(device).startswith('cuda') and not torch.cuda.is_available():
+        raise RuntimeError(f"device {device!r} asked for, but torch sees no CUDA device")
+    try: return torch.device(device)
+    except (RuntimeError, TypeError) as e: raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+
+def cpu_has_bf16(cpuinfo:str|None=None, # the text of /proc/cpuinfo (default: read it)
+                )->bool:
+    "Whether the CPU computes bfloat16 natively: x86 AVX-512 BF16 or AMX, ARM BF16"
+    if cpuinfo is None:
+        try: cpuinfo = open('/proc/cpuinfo').read()
+        except OSError: return False
+    return any(f in cpuinfo.split() for f in ('avx512_bf16', 'amx_bf16', 'bf16'))
+
+def resolve_precision(precision:str, # one of PRECISIONS
+                      device='cpu', # where the network runs
+                     )->str: # 'fp32', 'bf16' or 'fp16'
+    "What `precision` means on `device` ('auto': bf16 where native, fp16 on an older GPU, else fp32)"
+    if precision not in PRECISIONS: raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    dev = pick_device(device)
+    if precision == 'auto':
+        if dev.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+        return 'bf16' if dev.type == 'cpu' and cpu_has_bf16() else 'fp32'
+    if precision == 'fp16' and dev.type != 'cuda': raise ValueError(f"precision 'fp16' needs a GPU; on {dev.type} use 'bf16' or 'fp32'")
+    return precision
+
+def autocast(precision:str, # 'fp32', 'bf16' or 'fp16' (resolved: see `resolve_precision`)
+             device='cpu', # where the network runs
+            ):
+    "The `torch.autocast` context of `precision` on `device` (a disabled one for fp32)"
+    dev = pick_device(device)
+    dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(precision)
+    return torch.autocast(dev.type, dtype=dtype or torch.float32, enabled=dtype is not None)

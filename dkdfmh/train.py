@@ -16,6 +16,7 @@ from fastai.learner import Learner
 from fastai.optimizer import Adam
 from fastai.callback.progress import ProgressCallback  # progress bars; patches `Learner.no_bar`
 from fastai.callback.schedule import fit_one_cycle, lr_find  # patches `Learner.fit_one_cycle` and `Learner.lr_find`
+from fastai.callback.fp16 import MixedPrecision
 from fastai.torch_core import set_seed, default_device
 from fastcore.basics import partialler
 
@@ -23,7 +24,7 @@ from .audio import atomic_open, atomic_write_text
 from .features import FeatureConfig, extract_features, default_cache_dir
 from .corpora import load_corpus
 from .splits import make_splits
-from .model import DKDFMH
+from .model import DKDFMH, pick_device, resolve_precision, autocast, PRECISIONS
 from .data import (SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, SpecAugment, SegmentMixup,
                          class_weights, perturbed_features)
 from .metrics import UtteranceWA, UtteranceUA, utterance_scores
@@ -31,10 +32,10 @@ from .distill import DistillCallback, EnsembleTeacher
 
 # %% auto 0
 __all__ = ['BALANCE', 'STUDENT_KEYS', 'STUDENT_AUGMENT', 'LEVER_FIELDS', 'PROTOCOL_NAMES', 'Config', 'paper_config',
-           'SelectOnValid', 'Checkpoint', 'pick_device', 'torch_adam', 'KerasDecay', 'FitResult', 'make_model',
-           'augmentation_cbs', 'make_learner', 'bars_on_terminals', 'keep_freed_memory', 'fit_model', 'train_teacher',
-           'unlabelled_segments', 'distil_student', 'suggest_lr', 'dl_logits', 'score', 'run_scores', 'load_data',
-           'load_variants', 'split_dls', 'run_name', 'summarise', 'run_experiment']
+           'SelectOnValid', 'Checkpoint', 'Autocast', 'training_precision', 'precision_cbs', 'torch_adam', 'KerasDecay',
+           'FitResult', 'make_model', 'augmentation_cbs', 'make_learner', 'bars_on_terminals', 'keep_freed_memory',
+           'fit_model', 'train_teacher', 'unlabelled_segments', 'distil_student', 'suggest_lr', 'dl_logits', 'score',
+           'run_scores', 'load_data', 'load_variants', 'split_dls', 'run_name', 'summarise', 'run_experiment']
 
 # %% ../nbs/08_train.ipynb
 BALANCE = ('none', 'weights', 'sampler')
@@ -84,7 +85,8 @@ class Config:
     cache_dir:str|None=None # feature cache (None: `default_cache_dir()`)
     device:str='auto' # 'auto' (CUDA if available), 'cpu' or 'cuda'
     channels_last:bool=True # train in channels-last memory format (faster convolutions on CPUs; same results to float tolerance)
-    mixed_precision:bool=False # float16 mixed precision (fastai's `to_fp16`) when training on CUDA; ignored on the CPU
+    mixed_precision:bool=False # float16 mixed precision (fastai's `to_fp16`) when training on CUDA; ignored on the CPU (`precision='fp16'` says it too)
+    precision:str='fp32' # 'fp32', 'bf16' (CPUs with native bf16, GPUs), 'fp16' (GPU, with a gradient scaler) or 'auto' (`dkdfmh.model.resolve_precision`)
     # levers (13_levers): every default is the paper's recipe
     norm:str='none' # feature standardisation: 'none' (paper), 'global' (training segments), 'utterance', 'speaker' (transductive)
     time_masks:int=0 # SpecAugment time bands per training segment (0: off)
@@ -119,6 +121,7 @@ class Config:
                   (self.lr > 0, f"lr must be > 0, got {self.lr}"),
                   (len(self.seeds) >= 1, "seeds must name at least one seed"),
                   (self.norm in NORMS, f"norm must be one of {NORMS}, got {self.norm!r}"),
+                  (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"),
                   (self.balance in BALANCE, f"balance must be one of {BALANCE}, got {self.balance!r}"),
                   (all(_is_int(v) and v >= 0 for v in (self.time_masks, self.freq_masks)), f"time_masks and freq_masks must be ints >= 0, got {self.time_masks!r}, {self.freq_masks!r}"),
                   (all(_is_int(v) and v >= 1 for v in (self.time_mask_width, self.freq_mask_width)), f"time_mask_width and freq_mask_width must be ints >= 1, got {self.time_mask_width!r}, {self.freq_mask_width!r}"),
@@ -247,10 +250,30 @@ class Checkpoint(Callback):
         return d['epoch']
 
 # %% ../nbs/08_train.ipynb
-def pick_device(device:str='auto')->torch.device:
-    "CUDA when available (or asked for), else the CPU"
-    if device == 'cuda' and not torch.cuda.is_available(): raise RuntimeError("device 'cuda' asked for, but torch sees no CUDA device")
-    return torch.device('cuda' if device == 'cuda' or (device == 'auto' and torch.cuda.is_available()) else 'cpu')
+class Autocast(Callback):
+    "Forward pass and loss of every batch under `torch.autocast` on the CPU (bf16); predictions handed on in float32"
+    order = 10   # where fastai's `MixedPrecision` (which does this on CUDA) sits: after `DistillCallback`
+    def __init__(self, precision:str='bf16', device='cpu'): self.precision, self.device, self.ctx = precision, device, None
+    def before_batch(self): self._exit(); self.ctx = autocast(self.precision, self.device); self.ctx.__enter__()
+    def after_pred(self): self.learn.pred = self.pred.float()
+    def _exit(self):
+        if self.ctx is not None: self.ctx.__exit__(None, None, None); self.ctx = None
+    def after_loss(self): self._exit()
+    def after_batch(self): self._exit()
+    def after_fit(self): self._exit()
+
+def training_precision(cfg)->str: # 'fp32', 'bf16' or 'fp16'
+    "The precision `cfg` trains in on its device (`mixed_precision` on CUDA: fp16)"
+    dev = pick_device(cfg.device)
+    if cfg.mixed_precision and dev.type == 'cuda' and cfg.precision == 'fp32': return 'fp16'
+    return resolve_precision(cfg.precision, dev)
+
+def precision_cbs(cfg, # the recipe (`precision`, `mixed_precision`, `device`)
+                 )->list: # [] for float32
+    "The callback that trains in `cfg`'s precision: `Autocast` on the CPU, fastai's `MixedPrecision` on CUDA (fp16 with a gradient scaler)"
+    prec, dev = training_precision(cfg), pick_device(cfg.device)
+    if prec == 'fp32': return []
+    return [Autocast(prec, dev)] if dev.type == 'cpu' else [MixedPrecision(amp_mode=prec)]
 
 def torch_adam(params, lr, wd=0., decouple_wd=False, **kwargs):
     "fastai's Adam with PyTorch's constants (beta2 0.999, eps 1e-8) and L2 weight decay, i.e. `torch.optim.Adam`"
@@ -273,6 +296,7 @@ class FitResult:
     seconds:float # training time (this process)
     teacher:nn.Module|None=None # the (frozen) teacher a student learned from
     generations:list=field(default_factory=list) # born-again students: the earlier generations' results, first to last
+    precision:str='fp32' # what it was trained in
     def best_model(self)->nn.Module:
         "A copy of the model with the validation-selected weights"
         m = copy.deepcopy(self.model); m.load_state_dict(self.best_state); return m
@@ -302,7 +326,7 @@ def make_learner(dls, # `dkdfmh.data.segment_dls` loaders of one split
     model = make_model(cfg, dls.c, attention).to(dev)
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     dls.to(dev)
-    cbs, aug = [SelectOnValid('ua', first=math.ceil(cfg.select_from * cfg.epochs))], augmentation_cbs(cfg)
+    cbs, aug = [SelectOnValid('ua', first=math.ceil(cfg.select_from * cfg.epochs)), *precision_cbs(cfg)], augmentation_cbs(cfg)
     if teacher is not None:
         kw = dict(distill or {})
         if aug or isinstance(getattr(dls, 'train_ds', None), OffsetSegmentData): kw['augmented'] = True   # inputs change: no logit cache
@@ -312,7 +336,7 @@ def make_learner(dls, # `dkdfmh.data.segment_dls` loaders of one split
     lf = SegmentCE(weight=class_weights(dls.train_ds.y, dls.c)) if cfg.balance == 'weights' else SegmentCE()
     learn = Learner(dls, model, loss_func=lf, opt_func=torch_adam, lr=cfg.lr, wd=wd, wd_bn_bias=True,
                     metrics=[UtteranceWA(), UtteranceUA()], cbs=cbs + aug)
-    return learn.to_fp16() if cfg.mixed_precision and dev.type == 'cuda' else learn
+    return learn
 
 def _distill_history(learn, history:list):
     "Add a student's per-epoch training CE, unweighted distillation term and its weight (scale x w) to the epoch history"
@@ -377,7 +401,7 @@ def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
     learn.remove_cbs([c for c in learn.cbs if isinstance(c, (Checkpoint, DistillCallback, SelectOnValid, KerasDecay, SpecAugment, SegmentMixup))])
     if extra: learn.remove_cbs(extra)
     model = learn.model.cpu().eval().to(memory_format=torch.contiguous_format)  # hand back an ordinary module
-    return FitResult(model, select.best_state, select.best_epoch, select.history, time.time() - t0)
+    return FitResult(model, select.best_state, select.best_epoch, select.history, time.time() - t0, precision=training_precision(cfg))
 
 def train_teacher(dls, cfg:Config, seed:int=0, attention:bool|None=None, ckpt=None, progress:bool=True, cbs:list|None=None)->FitResult:
     "The teacher: cross-entropy only (attention from `cfg.teacher_attention` unless given)"
@@ -513,7 +537,7 @@ def run_name(fold:int, seed:int, model:str)->str:
     "File stem of one run of an experiment folder: `runs/<stem>.json`, `checkpoints/<stem>.pth` and `<stem>.final.pth`"
     return f"fold{fold}-seed{seed}-{model}"
 
-_FREE = ('seeds', 'folds', 'students', 'cache_dir', 'device', 'channels_last', 'mixed_precision', 'save_models')  # may change between runs into one folder
+_FREE = ('seeds', 'folds', 'students', 'cache_dir', 'device', 'channels_last', 'mixed_precision', 'precision', 'save_models')  # may change between runs into one folder
 
 def _as_json(d:dict)->dict: return json.loads(json.dumps(d))
 
@@ -594,7 +618,7 @@ def run_experiment(cfg:Config, # the recipe
                 "Score a finished model on the fold's test (and validation) side; keep its weights; write its run file"
                 dls = get_dls()
                 rec = dict(fold=f, seed=s, model=model, settings=_settings(cfg, model, teacher_name), split=split.name, best_epoch=res.best_epoch,
-                           seconds=res.seconds, history=res.history, **scored(res))
+                           seconds=res.seconds, history=res.history, precision=res.precision, **scored(res))
                 if dls.norm is not None: rec['norm'] = dls.norm.to_dict()
                 # a student taught by a rerun of its recorded teacher (below): the scores of the teacher that taught it
                 if model != teacher_name and (cfg.student_settings(model).get('ensemble') or [s]) == [s] and s in reruns: rec['teacher_rerun'] = reruns[s]
