@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_audio.ipynb 3
 from __future__ import annotations
-import os, struct, tempfile
+import errno, math, os, stat, struct, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -12,7 +12,8 @@ import soundfile as sf
 import soxr
 
 # %% auto 0
-__all__ = ['AudioError', 'load_audio', 'find_emodb', 'atomic_open', 'atomic_write_bytes', 'atomic_write_text', 'atomic_save_npy']
+__all__ = ['MIN_RATE', 'MAX_RATE', 'MAX_DURATION', 'AUDIO_EXTS', 'AudioError', 'check_rate', 'load_audio', 'as_signal',
+           'find_emodb', 'atomic_open', 'atomic_write_bytes', 'atomic_write_text', 'writable_target', 'atomic_save_npy']
 
 # %% ../nbs/00_audio.ipynb
 class AudioError(ValueError):
@@ -46,37 +47,114 @@ def _sample_chunk(path):
     return None
 
 # %% ../nbs/00_audio.ipynb
-def load_audio(path, # wav, flac, aiff (or anything libsndfile reads), any rate, any channel count
+MIN_RATE, MAX_RATE = 1000, 768000 # sample rates accepted (Hz), of files, arrays and targets
+MAX_DURATION = 4 * 3600. # longest recording decoded by default (s)
+AUDIO_EXTS = ('.wav', '.flac', '.aif', '.aiff', '.aifc', '.ogg', '.oga', '.opus', '.mp3') # file endings taken for audio
+_BLOCK = 1 << 20 # frames decoded at a time
+
+def check_rate(sr, # a sample rate
+               what:str='sr', # how the message names it
+              )->int: # `sr` as an int
+    "A sample rate as an int, or a one-line `ValueError`: a whole number of Hz from `MIN_RATE` to `MAX_RATE`"
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer, float, np.floating)) or not math.isfinite(sr) or sr != int(sr):
+        raise ValueError(f"{what} must be a whole number of Hz, got {sr!r}")
+    if not MIN_RATE <= sr <= MAX_RATE: raise ValueError(f"{what} {int(sr)} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")
+    return int(sr)
+
+def _check_length(name, n:int, src_sr:int, sr:int, max_duration):
+    "Refuse a recording longer than `max_duration` before it is decoded or resampled"
+    if max_duration is not None and n / src_sr > max_duration:
+        raise AudioError(name, f"{n / src_sr:.0f} s long, more than max_duration {max_duration:g} s: split it, or pass max_duration=None")
+    return int(math.ceil(n * sr / src_sr))
+
+def _check_signal(name, y:np.ndarray, sr:int, min_duration:float, silence:float)->np.ndarray:
+    if len(y) < round(min_duration * sr): raise AudioError(name, f'too short: {len(y)/sr:.4f} s < min_duration {min_duration} s')
+    if np.abs(y).max() <= silence: raise AudioError(name, f'silent: every sample is within ±{silence:g}')
+    return y
+
+def _decode(f:sf.SoundFile, p, sr:int, n_out:int)->np.ndarray:
+    "Every frame of `f` as mono float32 at `sr`, decoded, mixed and resampled a block at a time"
+    out, k, got = np.empty(n_out + 64, np.float32), 0, 0
+    rs = None if f.samplerate == sr else soxr.ResampleStream(f.samplerate, sr, 1, dtype='float32', quality='HQ')
+    while True:
+        blk = f.read(_BLOCK, dtype='float32', always_2d=True)
+        got, last = got + len(blk), len(blk) < _BLOCK
+        m = blk.mean(axis=1, dtype=np.float32) if blk.shape[1] > 1 else blk[:, 0]
+        if not np.isfinite(m).all(): raise AudioError(p, 'contains non-finite samples (NaN or inf)')
+        if rs is not None: m = rs.resample_chunk(m, last=last)
+        if k + len(m) > len(out): out = np.concatenate([out[:k], np.empty(len(m) + _BLOCK, np.float32)])
+        out[k:k + len(m)] = m; k += len(m)
+        if last: break
+    if got != f.frames: raise AudioError(p, f'truncated or corrupt: header says {f.frames} frames, {got} decoded')
+    return out[:k]
+
+def _check_readable(p:Path):
+    "Nothing, or an `AudioError` that says why the file cannot be opened for reading"
+    try: os.close(os.open(p, os.O_RDONLY))
+    except PermissionError: raise AudioError(p, 'permission denied: the file cannot be read') from None
+    except OSError as e: raise AudioError(p, f'cannot open it ({e.strerror or e})') from None
+
+# %% ../nbs/00_audio.ipynb
+def load_audio(path, # wav, flac, aiff, ogg, mp3 (anything libsndfile reads), any rate, any channel count
                sr:int=16000, # target sample rate
                min_duration:float=0.04, # shortest accepted duration in seconds (one analysis window)
                silence:float=1e-4, # a file whose every |sample| is <= this is rejected as silent
+               max_duration:float|None=MAX_DURATION, # longest accepted duration in seconds (None: no limit)
               )->np.ndarray: # mono float32 signal at `sr`
     "Read `path` as a mono float32 signal at `sr` Hz, raising `AudioError` for any unusable file."
-    p = Path(path)
-    if not p.exists(): raise AudioError(p, 'file not found')
+    sr, p = check_rate(sr), Path(path)
+    if not p.exists(): raise AudioError(p, 'broken link: its target does not exist' if p.is_symlink() else 'file not found')
     if not p.is_file(): raise AudioError(p, 'not a file')
     if p.stat().st_size == 0: raise AudioError(p, 'file is empty (0 bytes)')
+    _check_readable(p)
     try: chunk = _sample_chunk(p)
     except (OSError, struct.error): chunk = None
     if chunk is not None and chunk[0] > chunk[1]:
         raise AudioError(p, f'truncated: header declares {chunk[0]} bytes of samples, only {chunk[1]} present')
     try:
         with sf.SoundFile(p) as f:
-            file_sr, frames = f.samplerate, f.frames
-            y = f.read(dtype='float32', always_2d=True)
+            if not MIN_RATE <= f.samplerate <= MAX_RATE:
+                raise AudioError(p, f"its header gives a sample rate of {f.samplerate} Hz, outside {MIN_RATE}-{MAX_RATE} Hz: not a usable recording")
+            y = _decode(f, p, sr, _check_length(p, f.frames, f.samplerate, sr, max_duration))
     except sf.LibsndfileError as e:
         msg = str(e).split(': ', 1)[-1] if 'Format not recognised' not in str(e) else 'not a recognised audio file'
         raise AudioError(p, f'cannot read audio ({msg.strip()})') from None
-    except (RuntimeError, ValueError) as e: raise AudioError(p, f'cannot read audio ({e})') from None
-    if len(y) != frames: raise AudioError(p, f'truncated or corrupt: header says {frames} frames, {len(y)} decoded')
+    except (RuntimeError, ValueError) as e:
+        if isinstance(e, AudioError): raise
+        raise AudioError(p, f'cannot read audio ({e})') from None
+    except MemoryError: raise AudioError(p, 'not enough memory to decode it') from None
     if len(y) == 0: raise AudioError(p, 'contains no samples')
-    y = y.mean(axis=1, dtype=np.float32) if y.shape[1] > 1 else y[:, 0]
-    if not np.isfinite(y).all(): raise AudioError(p, 'contains non-finite samples (NaN or inf)')
-    if file_sr / 1 != sr: y = soxr.resample(y, file_sr, sr, 'HQ').astype(np.float32, copy=False)
-    if len(y) < round(min_duration * sr):
-        raise AudioError(p, f'too short: {len(y)/sr:.4f} s < min_duration {min_duration} s')
-    if np.abs(y).max() <= silence: raise AudioError(p, f'silent: every sample is within ±{silence:g}')
-    return np.ascontiguousarray(y, dtype=np.float32)
+    return np.ascontiguousarray(_check_signal(p, y, sr, min_duration, silence), dtype=np.float32)
+
+# %% ../nbs/00_audio.ipynb
+def as_signal(x, # 1-D (samples,) or 2-D (frames, channels) / (channels, frames) array, or a torch tensor
+              sr:int, # its sample rate
+              target_sr:int=16000, # the rate wanted
+              name:str='<array>', # how errors name it
+              min_duration:float=0.04, # shortest accepted duration (s), as `load_audio`
+              silence:float=1e-4, # all |samples| <= this: rejected as silent, as `load_audio`
+              max_duration:float|None=MAX_DURATION, # longest accepted duration (s), as `load_audio`
+             )->np.ndarray: # mono float32 at `target_sr`
+    "An in-memory recording as `load_audio` would return it: mono float32 at `target_sr`, checked"
+    if sr is None: raise ValueError(f"{name}: an array needs its sample rate: pass sr=")
+    sr, target_sr = check_rate(sr, f"{name}: sr"), check_rate(target_sr, 'target_sr')
+    if hasattr(x, 'detach'): x = x.detach().cpu().numpy()          # a torch tensor
+    x = np.asarray(x)
+    if x.ndim not in (1, 2): raise AudioError(name, f"needs a 1-D (samples) or 2-D (frames, channels) array, got shape {x.shape}")
+    if x.size == 0: raise AudioError(name, f'contains no samples (shape {x.shape})')
+    if x.dtype.kind in 'iu':
+        if x.dtype.itemsize > 4: raise AudioError(name, f"{x.dtype} samples have no standard scale: pass float samples in [-1, 1], or int16 / int32 PCM")
+        info = np.iinfo(x.dtype)
+        x = (x.astype(np.float64) - (info.max + info.min + 1) / 2) / (info.max - info.min + 1) * 2
+    elif x.dtype.kind != 'f': raise AudioError(name, f"needs a numeric array of samples, got dtype {x.dtype}")
+    if x.ndim == 2: x = x.mean(axis=int(np.argmin(x.shape)), dtype=np.float64)
+    if not np.isfinite(x).all(): raise AudioError(name, 'contains non-finite samples (NaN or inf)')
+    _check_length(name, len(x), sr, target_sr, max_duration)
+    y = x.astype(np.float32)
+    try:
+        if sr != target_sr: y = soxr.resample(y, sr, target_sr, 'HQ').astype(np.float32, copy=False)
+    except MemoryError: raise AudioError(name, 'not enough memory to resample it') from None
+    return np.ascontiguousarray(_check_signal(name, y, target_sr, min_duration, silence))
 
 # %% ../nbs/00_audio.ipynb
 def find_emodb()->Path|None: # the EMO-DB root (holding `wav/`), or None
@@ -98,8 +176,9 @@ def atomic_open(path, # the file to (re)write
                 mode:str='wb', # 'wb' or 'w'
                 **kwargs, # passed to `open` (e.g. encoding)
                ):
-    "Context manager yielding a temp file next to `path` that replaces `path` only if the block succeeds."
+    "Context manager yielding a temp file next to `path` that replaces `path` only if the block succeeds (a symlink: its target)."
     path = Path(path)
+    if path.is_symlink(): path = Path(os.path.realpath(path))      # write the file the link points to, keep the link
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
@@ -128,6 +207,20 @@ def atomic_write_text(path, # target file
     "Write `text` to `path` atomically."
     with atomic_open(path, 'w', encoding=encoding) as f: f.write(text)
     return Path(path)
+
+def writable_target(path, # a file about to be written
+                    what:str='output', # how the message names it (e.g. the option: '--csv')
+                   )->Path: # the file that will be written (a symlink's target)
+    "Check, before any work, that `path` can be written: a one-line `ValueError` naming `what` otherwise"
+    p = Path(path)
+    if p.is_symlink(): p = Path(os.path.realpath(p))
+    if p.is_dir(): raise ValueError(f"{what} {path}: is a folder, not a file")
+    if p.exists() and not os.access(p, os.W_OK): raise ValueError(f"{what} {path}: the file is read-only")
+    d = p.parent
+    while not d.exists() and d != d.parent: d = d.parent                # the folder that will hold it (created if missing)
+    if not d.is_dir(): raise ValueError(f"{what} {path}: {d} is not a folder")
+    if not os.access(d, os.W_OK | os.X_OK): raise ValueError(f"{what} {path}: the folder {d} is not writable")
+    return p
 
 def atomic_save_npy(path, # target file (exact name; '.npy' is not appended)
                     arr:np.ndarray, # array to save (no pickled objects)

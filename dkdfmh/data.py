@@ -17,12 +17,12 @@ from fastprogress.fastprogress import progress_bar
 from .audio import AudioError, load_audio
 from .features import (FeatureConfig, FeatureCache, segments_of, segment_starts, pad_to, extract_features, logfbank,
                              file_digest, default_cache_dir)
+from .norm import NORMS, FeatureNorm, segment_stats
 
 # %% auto 0
-__all__ = ['NO_LABEL', 'NORMS', 'PERTURBATIONS', 'PERTURB_VERSION', 'SegmentCE', 'make_vocab', 'SegmentData', 'SegmentDL',
-           'SegmentDataLoaders', 'segment_dls', 'corpus_dls', 'segment_stats', 'FeatureNorm', 'OffsetSegmentData',
-           'class_weights', 'balanced_weights', 'spec_mask', 'SpecAugment', 'mixup_targets', 'SegmentMixup',
-           'perturb_audio', 'perturbed_features']
+__all__ = ['NO_LABEL', 'PERTURBATIONS', 'PERTURB_VERSION', 'SegmentCE', 'make_vocab', 'SegmentData', 'SegmentDL',
+           'SegmentDataLoaders', 'segment_dls', 'corpus_dls', 'OffsetSegmentData', 'class_weights', 'balanced_weights',
+           'spec_mask', 'SpecAugment', 'mixup_targets', 'SegmentMixup', 'perturb_audio', 'perturbed_features']
 
 # %% ../nbs/06_data.ipynb
 NO_LABEL = -100 # `y` of unlabelled segments (PyTorch's `ignore_index`)
@@ -268,7 +268,8 @@ def segment_dls(feats:list, # per-row (frames, nfilt) log filterbanks of the who
         if len(spk) != len(feats): raise ValueError(f"segment_dls: {len(feats)} feature arrays but {len(spk)} speakers")
     if not (isinstance(norm, str) and norm == 'none'):                     # (the levers are defined further down)
         if not isinstance(norm, FeatureNorm) and norm not in NORMS: raise ValueError(f"segment_dls: norm must be one of {NORMS} or a FeatureNorm, got {norm!r}")
-        fn = norm if isinstance(norm, FeatureNorm) else FeatureNorm.fit(norm, [feats[i] for i in sides['train']], cfg)
+        fn = norm if isinstance(norm, FeatureNorm) else FeatureNorm.fit(norm, [feats[i] for i in sides['train']], cfg,
+                                                                       speakers=None if spk is None else spk[sides['train']])
         if fn.how == 'speaker' and spk is None: raise ValueError("segment_dls: norm='speaker' needs `speakers` (the table's speaker column)")
         feats = _norm_rows(fn, feats, np.unique(np.concatenate(list(sides.values()))), spk)
         train_variants = [_norm_rows(fn, v, sides['train'], spk) for v in train_variants]
@@ -304,93 +305,6 @@ def corpus_dls(df:pd.DataFrame, # corpus table (`dkdfmh.corpora.load_corpus`): n
     feats = [None] * n
     for i, f in zip(used, extract_features(df['path'].to_numpy()[used], cfg, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)): feats[i] = f
     return segment_dls(feats, df['label'].reset_index(drop=True), split, vocab=make_vocab(df['label']) if vocab is None else vocab, cfg=cfg, **kwargs)
-
-# %% ../nbs/06_data.ipynb
-NORMS = ('none', 'global', 'utterance', 'speaker')
-
-def segment_stats(feats_list:list, # per-utterance (frames, filters) log filterbanks (None entries are skipped)
-                  hop:float, # seconds between segment starts (the training hop)
-                  cfg:FeatureConfig=FeatureConfig(), # segmenter settings (seg_frames, pad)
-                 )->tuple: # (mean (filters,), std (filters,)) float64
-    "Per-filter mean and std over every frame of every segment `segments_of(feats_list, hop, cfg)` cuts, without cutting them"
-    S, n, s1, s2 = cfg.seg_frames, 0., 0., 0.
-    for f in feats_list:
-        if f is None: continue
-        f = np.asarray(f, dtype=np.float64)
-        if len(f) < S: f, w = pad_to(f, S, cfg.pad), np.ones(S)           # one padded segment
-        else:                                                            # how many segments hold each frame
-            st = segment_starts(len(f), hop, cfg)
-            d = np.zeros(len(f) + 1); np.add.at(d, st, 1.); np.add.at(d, st + S, -1.)
-            w = np.cumsum(d)[:-1]
-        n, s1, s2 = n + w.sum(), s1 + w @ f, s2 + w @ (f * f)
-    if not n: raise ValueError("segment_stats: no features (every entry is None)")
-    mean = s1 / n
-    return mean, np.sqrt(np.maximum(s2 / n - mean * mean, 0.))
-
-def _standardise(f, mean, std, eps):
-    return ((np.asarray(f, dtype=np.float64) - mean) / np.where(std > eps, std, 1.)).astype(np.float32)
-
-class FeatureNorm:
-    "Per-filter standardisation of log filterbanks: 'none', 'global' (training-segment statistics), 'utterance' or 'speaker'"
-    def __init__(self,
-                 how:str='none', # one of NORMS
-                 mean=None, # (filters,) mean ('global' only)
-                 std=None, # (filters,) standard deviation ('global' only)
-                 eps:float=1e-5, # standard deviations below this are not divided by
-                ):
-        if how not in NORMS: raise ValueError(f"FeatureNorm: how must be one of {NORMS}, got {how!r}")
-        if how == 'global' and (mean is None or std is None): raise ValueError("FeatureNorm('global') needs mean and std: use FeatureNorm.fit")
-        self.how, self.eps = how, eps
-        self.mean = None if mean is None else np.asarray(mean, dtype=np.float64).reshape(-1)
-        self.std = None if std is None else np.asarray(std, dtype=np.float64).reshape(-1)
-
-    @classmethod
-    def fit(cls,
-            how:str, # one of NORMS
-            train_feats:list, # the training utterances' (frames, filters) features ('global' uses them)
-            cfg:FeatureConfig=FeatureConfig(), # segmenter settings: 'global' counts frames as the training segments hold them
-            eps:float=1e-5, # see `FeatureNorm`
-           )->FeatureNorm:
-        "The normaliser of one split: for 'global', the per-filter mean and std of its training segments (at `cfg.train_hop`)"
-        if how == 'global': return cls(how, *segment_stats(train_feats, cfg.train_hop, cfg), eps=eps)
-        return cls(how, eps=eps)
-
-    @property
-    def transductive(self)->bool:
-        "Whether test utterances are standardised with statistics of unlabelled test audio ('speaker')"
-        return self.how == 'speaker'
-
-    def __call__(self,
-                 feats_list:list, # per-utterance (frames, filters) features (None entries stay None)
-                 speakers=None, # speaker of each utterance ('speaker' only)
-                )->list: # standardised float32 copies
-        "Standardise `feats_list`"
-        feats_list = list(feats_list)
-        if self.how == 'none': return feats_list
-        if self.how == 'global':
-            return [None if f is None else _standardise(f, self.mean, self.std, self.eps) for f in feats_list]
-        if self.how == 'utterance':
-            return [None if f is None else _standardise(f, np.mean(f, 0, dtype=np.float64), np.std(f, 0, dtype=np.float64), self.eps)
-                    for f in feats_list]
-        if speakers is None: raise ValueError("FeatureNorm('speaker'): pass `speakers`, the speaker of each utterance")
-        spk = np.asarray(speakers, dtype=object).reshape(-1)
-        if len(spk) != len(feats_list): raise ValueError(f"FeatureNorm('speaker'): {len(feats_list)} utterances but {len(spk)} speakers")
-        keep = [i for i, f in enumerate(feats_list) if f is not None]
-        if pd.isna(spk[keep]).any(): raise ValueError("FeatureNorm('speaker'): some utterances have no speaker")
-        out = [None] * len(feats_list)
-        for s in pd.unique(spk[keep]):
-            idx = [i for i in keep if spk[i] == s]
-            allf = np.concatenate([np.asarray(feats_list[i], dtype=np.float64) for i in idx])
-            mean, std = allf.mean(0), allf.std(0)
-            for i in idx: out[i] = _standardise(feats_list[i], mean, std, self.eps)
-        return out
-
-    def to_dict(self)->dict:
-        "JSON-able form (what a result record keeps)"
-        return dict(how=self.how, eps=self.eps, mean=None if self.mean is None else self.mean.tolist(), std=None if self.std is None else self.std.tolist())
-    @classmethod
-    def from_dict(cls, d:dict)->FeatureNorm: return cls(d['how'], d.get('mean'), d.get('std'), d.get('eps', 1e-5))
-    def __repr__(self): return f"FeatureNorm({self.how!r}{'' if self.mean is None else f', {len(self.mean)} filters'})"
 
 # %% ../nbs/06_data.ipynb
 class OffsetSegmentData(SegmentData):

@@ -1,0 +1,85 @@
+"""Recipes for predicting one recording with nothing else (the shipped pretrained model), on the real EMO-DB copy,
+speaker-independent: 5 folds of 2 test speakers, 1 validation speaker taken from the training side, every model's epoch
+chosen on its validation speaker. Each finished model is scored on its validation and test speakers in two modes:
+'single' (no statistics of the test speaker: `FeatureNorm.single`) and 'speaker' (each test speaker's own recordings
+give its statistics: `FeatureNorm.by_speaker`), so that the recipe can be chosen on the validation speakers in the
+mode it will be used in (`modes.csv`, one row per run, side and mode).
+
+Run from the repository root:  .venv/bin/python results/emodb/single_file.py CANDIDATE [--seeds 0 1 2] [--folds 0 1]
+Output: results/emodb/single-CANDIDATE/ (runs/, modes/ per run, modes.csv); weights in its checkpoints/ (not committed)
+"""
+import argparse, json, sys, time
+from pathlib import Path
+import numpy as np, pandas as pd, torch
+from dkdfmh.audio import find_emodb, atomic_write_text
+from dkdfmh.features import segments_of
+from dkdfmh.norm import FeatureNorm
+from dkdfmh.metrics import utterance_scores
+from dkdfmh.train import Config, load_data, run_experiment, run_name, make_model, keep_freed_memory
+from dkdfmh.levers import RECIPES
+
+CANDIDATES = {
+    # the recommended recipe (speed-perturbed copies, one-cycle to 3e-3, 25 epochs, the epoch chosen in the annealed half)
+    # with its per-speaker standardisation: single-file as the average training speaker
+    's11': dict(RECIPES['recommended'], students={}),
+    # the same with global standardisation (the training segments' statistics): single-file by construction
+    'g11': dict(RECIPES['recommended'], norm='global', students={}),
+}
+
+def mode_scores(model, norm:FeatureNorm, feats:list, labels, speakers, vocab:list, cfg, mode:str)->dict:
+    "Utterance-level scores of `model` on these utterances, standardised in `mode` ('single' or 'speaker')"
+    normed = norm.single(feats) if mode == 'single' else norm.by_speaker(feats, speakers)
+    X, utt = segments_of(normed, cfg.test_hop, cfg)
+    with torch.inference_mode():
+        logits = torch.cat([model(torch.from_numpy(X[i:i + 256])) for i in range(0, len(X), 256)])
+    y = torch.as_tensor([vocab.index(l) for l in labels])[torch.from_numpy(utt)]
+    s = utterance_scores(logits, y, torch.from_numpy(utt), len(vocab))
+    return dict(ua=float(s['ua']), wa=float(s['wa']), utt_true=np.asarray(s['utt_true']).tolist(), utt_pred=np.asarray(s['utt_pred']).tolist())
+
+def score_run(out:Path, run:dict, data, vocab, cfg)->dict:
+    "Both modes on both sides of one finished run (its kept weights and recorded normaliser)"
+    df, feats, splits = data
+    split = splits[run['fold']]
+    net = make_model(cfg, len(vocab), cfg.teacher_attention).eval()
+    net.load_state_dict(torch.load(out/'checkpoints'/f"{run_name(run['fold'], run['seed'], run['model'])}.final.pth", map_location='cpu', weights_only=True))
+    norm = FeatureNorm.from_dict(run['norm'])
+    res = {}
+    for side in ('valid', 'test'):
+        rows = np.asarray(getattr(split, side))
+        for mode in ('single', 'speaker'):
+            res[f"{side}_{mode}"] = mode_scores(net, norm, [feats[i] for i in rows], df['label'].to_numpy()[rows],
+                                                df['speaker'].to_numpy()[rows], vocab, cfg.features, mode)
+    return res
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog='\n'.join(__doc__.split('\n')[1:]))
+    p.add_argument('candidate', choices=list(CANDIDATES))
+    p.add_argument('--seeds', type=int, nargs='+', default=[0])
+    p.add_argument('--folds', type=int, nargs='+', default=None)
+    p.add_argument('--precision', default='bf16', help="training precision (default bf16; fp32 for a CPU without native bf16)")
+    a = p.parse_args()
+    keep_freed_memory()
+    root = find_emodb()
+    if root is None: sys.exit("single_file.py: EMO-DB not found (find_emodb() returned None; set DKDFMH_EMODB)")
+    cfg = Config(corpus='emodb', root=str(root), protocol='speaker', n_folds=5, n_valid_speakers=1, seeds=tuple(a.seeds),
+                 folds=None if a.folds is None else tuple(a.folds), precision=a.precision, **CANDIDATES[a.candidate])
+    out = Path(__file__).parent/f"single-{a.candidate}"
+    t0 = time.time()
+    data = load_data(cfg, progress=False)
+    rec = run_experiment(cfg, out, progress=True, data=data)
+    (out/'modes').mkdir(exist_ok=True)
+    for f in sorted((out/'runs').glob('*.json')):
+        m = out/'modes'/f.name
+        if m.exists(): continue
+        run = json.loads(f.read_text())
+        atomic_write_text(m, json.dumps(dict(fold=run['fold'], seed=run['seed'], model=run['model'], **score_run(out, run, data, rec['vocab'], cfg))))
+    rows = []
+    for m in sorted((out/'modes').glob('*.json')):
+        r = json.loads(m.read_text())
+        for k, v in r.items():
+            if isinstance(v, dict): rows.append(dict(fold=r['fold'], seed=r['seed'], model=r['model'], side=k.split('_')[0], mode=k.split('_')[1], ua=v['ua'], wa=v['wa']))
+    t = pd.DataFrame(rows)
+    atomic_write_text(out/'modes.csv', t.to_csv(index=False))
+    print(t.pivot_table(index=['seed', 'fold'], columns=['side', 'mode'], values='ua').round(3).to_string())
+    print(f"done in {time.time() - t0:.0f} s")
