@@ -88,6 +88,11 @@ def _decode(f:sf.SoundFile, p, sr:int, n_out:int)->np.ndarray:
     if got != f.frames: raise AudioError(p, f'truncated or corrupt: header says {f.frames} frames, {got} decoded')
     return out[:k]
 
+def _loops(p:Path)->bool:
+    "Whether the symbolic link `p` resolves in a loop"
+    try: os.stat(p); return False
+    except OSError as e: return e.errno == errno.ELOOP
+
 def _check_readable(p:Path):
     "Nothing, or an `AudioError` that says why the file cannot be opened for reading"
     try: os.close(os.open(p, os.O_RDONLY))
@@ -103,7 +108,9 @@ def load_audio(path, # wav, flac, aiff, ogg, mp3 (anything libsndfile reads), an
               )->np.ndarray: # mono float32 signal at `sr`
     "Read `path` as a mono float32 signal at `sr` Hz, raising `AudioError` for any unusable file."
     sr, p = check_rate(sr), Path(path)
-    if not p.exists(): raise AudioError(p, 'broken link: its target does not exist' if p.is_symlink() else 'file not found')
+    if not p.exists():
+        if p.is_symlink(): raise AudioError(p, 'a symbolic link that loops back on itself' if _loops(p) else 'broken link: its target does not exist')
+        raise AudioError(p, 'file not found')
     if not p.is_file(): raise AudioError(p, 'not a file')
     if p.stat().st_size == 0: raise AudioError(p, 'file is empty (0 bytes)')
     _check_readable(p)

@@ -12,11 +12,12 @@ from fastcore.docments import docments
 from fastcore.meta import delegates
 
 # %% auto 0
-__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'RECIPE_NAMES', 'LEVER_OPTIONS', 'DEFAULT_MODEL',
-           'UsageError', 'one_line', 'CLIParser', 'make_parser', 'one_line_warnings', 'run_cli', 'parse_options',
-           'synthetic_root', 'cli_corpus', 'check_device', 'prepare_run', 'selected_weights', 'deployed_model',
-           'train_command', 'cli_parser', 'dkdfmh_train', 'evaluate_command', 'dkdfmh_evaluate', 'predict_command',
-           'dkdfmh_predict', 'experiments_command', 'dkdfmh_experiments']
+__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'RECIPE_NAMES', 'LEVER_OPTIONS', 'INTERRUPTED',
+           'DEFAULT_MODEL', 'UsageError', 'one_line', 'CLIParser', 'make_parser', 'one_line_warnings', 'run_cli',
+           'parse_options', 'synthetic_root', 'cli_corpus', 'check_device', 'prepare_run', 'selected_weights',
+           'deployed_model', 'train_command', 'cli_parser', 'dkdfmh_train', 'evaluate_command', 'dkdfmh_evaluate',
+           'predict_command', 'dkdfmh_predict', 'export_command', 'dkdfmh_export', 'experiments_command',
+           'dkdfmh_experiments']
 
 # %% ../nbs/11_cli.ipynb
 class UsageError(ValueError):
@@ -100,6 +101,7 @@ def one_line_warnings(prog:str):
 def run_cli(func, # the command function
             prog:str, # program name
             argv:list|None=None, # arguments (default: `sys.argv[1:]`)
+            interrupted:str='nothing was written', # what Ctrl-C leaves behind, said after "interrupted: "
             **kwargs, # `make_parser` options (positional, sections, epilog)
            )->int: # 0; errors exit (`SystemExit`) with status 2, an interrupt with 130
     "Parse `argv` for `func` and call it; a user error becomes one line on stderr and exit status 2"
@@ -110,7 +112,7 @@ def run_cli(func, # the command function
     with one_line_warnings(prog):
         try: func(**args)
         except USER_ERRORS as e: p.exit(2, f"{prog}: error: {one_line(e)}\n")
-        except KeyboardInterrupt: p.exit(130, f"{prog}: interrupted (run the same command again to resume: finished models are kept)\n")
+        except KeyboardInterrupt: p.exit(130, f"{prog}: interrupted: {interrupted}\n")
     return 0
 
 # %% ../nbs/11_cli.ipynb
@@ -305,7 +307,7 @@ def deployed_model(record:dict, # `run_experiment`'s record
                    seed:int, # and the seed
                    deploy:str='valid', # 'valid' (the higher validation UA of teacher and student; a tie: the student), 'student' or 'teacher'
                   )->str: # the model's name in the record
-    "Which model of one fold and seed `dkdfmh_train` writes to model.pth: chosen on the validation speakers, never the test ones"
+    "Which model of one fold and seed `dkdfmh_train` writes to model.safetensors: chosen on the validation speakers, never the test ones"
     runs = {x['model']: x for x in record['runs'] if (x['fold'], x['seed']) == (fold, seed)}
     teacher = 'teacher' if 'teacher' in runs else 'cnn'
     students = [m for m in runs if m not in ('teacher', 'cnn')]
@@ -318,14 +320,14 @@ def deployed_model(record:dict, # `run_experiment`'s record
 
 @delegates(prepare_run)
 def train_command(no_attention:bool=False, # the teacher is the plain CNN (the paper's "CNN" row); the student keeps the attention
-                  teacher_only:bool=False, # train the teacher only, no student (model.pth is then the teacher)
+                  teacher_only:bool=False, # train the teacher only, no student (model.safetensors is then the teacher)
                   loss:Literal['dkd', 'kd', 'tckd', 'nckd']='dkd', # the student's distillation loss
                   student_epochs:int|None=None, # epochs of the student (default: --epochs, its teacher's); more is "patient" distillation (13_levers)
-                  deploy:Literal['valid', 'student', 'teacher']='valid', # model.pth: valid (of the first fold and seed's teacher and student, the higher validation UA; a tie: the student), student or teacher
+                  deploy:Literal['valid', 'student', 'teacher']='valid', # model.safetensors: valid (of the first fold and seed's teacher and student, the higher validation UA; a tie: the student), student or teacher
                   out:str|None=None, # output folder (default runs/<corpus>-<protocol>); finished runs in it are reused
                   quiet:bool=False, # no progress bars
                   **kwargs, # corpus and recipe arguments (`prepare_run`)
-                 )->dict: # record, model (model.pth), md, csv, confusion (report files), out
+                 )->dict: # record, model (model.safetensors), md, csv, confusion (report files), out
     "Train the teacher, then distil the student, on each fold and seed; write the record, a deployable model, results and confusion matrix"
     t0 = time.time()
     if teacher_only and deploy == 'student': raise UsageError("--deploy student needs a student: --teacher-only trains none")
@@ -361,11 +363,11 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
                 test=dict(wa=run['best']['wa'], ua=run['best']['ua'], protocol=PROTOCOL_NAMES[cfg.protocol]),
                 split=dict(protocol=cfg.protocol, n_folds=cfg.n_folds, n_valid_speakers=cfg.n_valid_speakers, split_seed=cfg.split_seed,
                            fold=fold, name=splits[fold].name, **{k: splits[fold].meta[k] for k in ('test_speakers', 'valid_speakers') if k in splits[fold].meta}))
-    model_path = save_model(out/'model.pth', net, record['vocab'], cfg.features, meta=json.loads(json.dumps(meta, default=str)), norm=norm)
+    model_path = save_model(out/'model.safetensors', net, record['vocab'], cfg.features, meta=json.loads(json.dumps(meta, default=str)), norm=norm)
     paths = report(record, out, title=f"dkdfmh_train: {cfg.corpus}, {PROTOCOL_NAMES[cfg.protocol]}")
     print('\n'.join(_results_lines(record)))
     print(_wrote(out, [out/'record.json', model_path, paths['md'], paths['csv'], paths['confusion']])
-          + f" (model.pth: {name}, fold {fold}, seed {seed}, {'chosen on validation UA' if deploy == 'valid' else '--deploy ' + deploy}; test UA {100 * run['best']['ua']:.1f}"
+          + f" (model.safetensors: {name}, fold {fold}, seed {seed}, {'chosen on validation UA' if deploy == 'valid' else '--deploy ' + deploy}; test UA {100 * run['best']['ua']:.1f}"
           + ('' if norm is None else f"; features standardised: {norm['how']}") + ")")
     if cfg.corpus == 'synthetic' and 'DEMO' in r.recipe: print("note: the quick demo recipe, not the paper's (see --help)")
     print(f"done in {time.time() - t0:.0f} s")
@@ -386,28 +388,41 @@ at 0.9 and 1.1, one-cycle up to lr 3e-3, 25 epochs, a twentieth of the DKD term,
 fast: the same without the copies; paper: the paper's numbers). Without a corpus (or with `synthetic`) and without
 --paper or --recipe, it is a quick DEMO, not the paper's: one speaker fold, 12 epochs, Adam lr 1e-3, batch 16,
 warm-up 4 epochs (any of them can be set). The output folder gets record.json
-(every run), model.pth (of the first fold and seed's teacher and student, the one with the higher validation UA; --deploy
+(every run), model.safetensors (of the first fold and seed's teacher and student, the one with the higher validation UA; --deploy
 student or teacher to choose; for dkdfmh_predict and dkdfmh_evaluate), results.md,
-results.csv and confusion_<model>.png; model.pth carries the fitted feature normaliser when the recipe or --norm
+results.csv and confusion_<model>.png; model.safetensors carries the fitted feature normaliser when the recipe or --norm
 standardises features (a model trained with norm speaker, as the recommended recipe does, then needs the speaker's
 recordings to predict: dkdfmh_predict --speaker; --norm none trains without). Errors exit
 with status 2 (DKDFMH_DEBUG=1 shows tracebacks)."""
 
 _EPILOG_EVALUATE = """\
 examples:
-  dkdfmh_evaluate runs/synthetic-speaker/model.pth --fold 0        the test speakers of the fold it was trained on
-  dkdfmh_evaluate model.pth emodb /data/emodb                       every utterance of another corpus
-  dkdfmh_evaluate model.pth emodb /data/emodb --protocol loso --fold 3
+  dkdfmh_evaluate runs/synthetic-speaker/model.safetensors --fold 0        the test speakers of the fold it was trained on
+  dkdfmh_evaluate model.safetensors emodb /data/emodb                       every utterance of another corpus
+  dkdfmh_evaluate model.safetensors emodb /data/emodb --protocol loso --fold 3
+  dkdfmh_evaluate pretrained ravdess /data/ravdess                  the shipped model on another corpus
 With --fold, the split is remade as dkdfmh_train made it (its settings are read from the model file when it was trained
-on the same corpus). Errors exit with status 2."""
+on the same corpus). Files that cannot be used (unreadable, truncated, NaN samples, silent) are skipped and listed in
+evaluation.json. Errors exit with status 2."""
+
+_EPILOG_EXPORT = """\
+examples:
+  dkdfmh_export pretrained emotion.onnx                     the shipped model as ONNX
+  dkdfmh_export runs/emodb-speaker/model.safetensors m.onnx
+The ONNX file takes standardised log filterbank segments (input `segments`, shape (batch, 197, 40)) and gives logits
+(`logits`, (batch, classes)); its metadata carries the class names, front end and normaliser, so dkdfmh_predict
+--model m.onnx runs it through onnxruntime (pip install dkdfmh[onnx]). Errors exit with status 2."""
 
 _EPILOG_PREDICT = """\
 examples:
-  dkdfmh_predict speech.wav                          label and probabilities (model: runs/synthetic-speaker/model.pth)
-  dkdfmh_predict speech.wav --model m.pth --timeline --plot speech.png
+  dkdfmh_predict speech.wav                          label and probabilities from the shipped model (--model pretrained)
+  dkdfmh_predict speech.wav --timeline --plot speech.png
   dkdfmh_predict recordings/ --csv predictions.csv   one row per file; unreadable files get their error in `status`
-  dkdfmh_predict speech.wav --model m.pth --speaker her_recordings/   a model trained with --norm speaker
-Errors exit with status 2; a folder with some unreadable files is not an error (see the CSV's status column)."""
+  dkdfmh_predict speech.wav --speaker her_recordings/    standardised with other recordings of the same speaker
+  dkdfmh_predict speech.wav --model runs/emodb-speaker/model.safetensors    a model of dkdfmh_train (--model demo: the demo's)
+The shipped model was trained on EMO-DB (German, acted; angry, happy, neutral, sad): see MODEL_CARD.md for what it was
+not trained on. Model files are never unpickled unless --trust-pickle is given. Errors exit with status 2; a folder
+with some unreadable files is not an error (see the CSV's status and note columns)."""
 
 _EPILOG_EXPERIMENTS = """\
 examples:
@@ -427,9 +442,13 @@ def _specs()->dict:
     return {'dkdfmh_train': (train_command, dict(positional=('corpus', 'root'), sections=_SECTIONS, epilog=_EPILOG_TRAIN)),
             'dkdfmh_evaluate': (evaluate_command, dict(positional=('corpus', 'root'), sections=_SECTIONS, epilog=_EPILOG_EVALUATE)),
             'dkdfmh_predict': (predict_command, dict(epilog=_EPILOG_PREDICT)),
-            'dkdfmh_experiments': (experiments_command, dict(positional=('corpus', 'root'), sections=_SECTIONS, epilog=_EPILOG_EXPERIMENTS))}
+            'dkdfmh_experiments': (experiments_command, dict(positional=('corpus', 'root'), sections=_SECTIONS, epilog=_EPILOG_EXPERIMENTS)),
+            'dkdfmh_export': (export_command, dict(epilog=_EPILOG_EXPORT))}
 
-def cli_parser(prog:str, # dkdfmh_train, dkdfmh_evaluate, dkdfmh_predict or dkdfmh_experiments
+_RESUME = "run the same command again to resume: finished models are kept"
+INTERRUPTED = {'dkdfmh_train': _RESUME, 'dkdfmh_experiments': _RESUME} # what Ctrl-C leaves behind (default: nothing was written)
+
+def cli_parser(prog:str, # dkdfmh_train, dkdfmh_evaluate, dkdfmh_predict, dkdfmh_experiments or dkdfmh_export
               )->CLIParser:
     "The argument parser of a console script"
     f, kw = _specs()[prog]
@@ -437,7 +456,7 @@ def cli_parser(prog:str, # dkdfmh_train, dkdfmh_evaluate, dkdfmh_predict or dkdf
 
 def _main(prog, argv):
     f, kw = _specs()[prog]
-    return run_cli(f, prog, argv, **kw)
+    return run_cli(f, prog, argv, interrupted=INTERRUPTED.get(prog, 'nothing was written'), **kw)
 
 def dkdfmh_train(argv:list|None=None)->int: # exit status
     "Console script: train a teacher and its DKD student (`train_command`); no arguments: the synthetic demo"
@@ -453,111 +472,184 @@ def _fold_defaults(meta:dict, corpus:str, protocol, n_folds, n_valid_speakers)->
     n_valid = n_valid_speakers if n_valid_speakers is not None else (sp.get('n_valid_speakers', 1) if same else 1)
     return protocol, n_folds, n_valid, (sp.get('split_seed', 0) if same else 0)
 
+def _eval_rows(df, meta:dict, corpus:str, fold, protocol, n_folds, n_valid_speakers)->tuple: # rows, scope, protocol
+    "The table rows `dkdfmh_evaluate` scores: every utterance, or one fold's test side remade as in training"
+    import numpy as np
+    if fold is None: return np.arange(len(df)), 'every utterance', None
+    from dkdfmh.splits import make_splits
+    protocol, n_folds, n_valid, seed = _fold_defaults(meta, corpus, protocol, n_folds, n_valid_speakers)
+    splits = make_splits(df, protocol=protocol, n_folds=n_folds, n_valid_speakers=n_valid, seed=seed)
+    if not 0 <= fold < len(splits): raise UsageError(f"--fold {fold}: no such fold (the {protocol} protocol gives {len(splits)} folds: 0..{len(splits) - 1})")
+    return splits[fold].test, f"the test side of {splits[fold].name} ({protocol} protocol, seed {seed})", protocol
+
+def _eval_features(pred, paths, speakers, mode:str, cache_dir, quiet:bool)->tuple: # feats (None: skipped), skipped [(path, problem)]
+    "Each file's standardised features; a file that cannot be used (unreadable, truncated, NaN, silent) is skipped and reported"
+    from dkdfmh.features import extract_features
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        feats = extract_features(paths, pred.features, cache_dir=cache_dir, progress=not quiet, on_error='skip')
+    msgs = [str(w.message).removeprefix('skipping ') for w in caught if str(w.message).startswith('skipping ')]
+    for w in caught:
+        if not str(w.message).startswith('skipping '): warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    def why(p): return next((m[len(str(p)) + 2:] for m in msgs if m.startswith(f"{p}: ")), 'unusable audio')
+    skipped = [(str(p), why(p)) for p, f in zip(paths, feats) if f is None]
+    keep = [i for i, f in enumerate(feats) if f is not None]
+    if not keep: raise UsageError(f"none of the {len(paths)} files could be used (the first: {skipped[0][0]}: {skipped[0][1]})")
+    kept = [feats[i] for i in keep]
+    kept = pred.normalise(kept) if mode == 'single' else pred.normalise(kept, speakers=[speakers[i] for i in keep])
+    out = [None] * len(feats)
+    for i, f in zip(keep, kept): out[i] = f
+    return out, skipped
+
+def _eval_logits(pred, feats:list, bs:int, quiet:bool)->tuple: # segment logits, utterance index of each (into `feats`)
+    import torch
+    from dkdfmh.features import segments_of
+    from dkdfmh.inference import _bar
+    from dkdfmh.model import autocast
+    logits, utts, chunk = [], [], 256
+    with torch.inference_mode(), autocast(pred.precision, pred.device):
+        for a in _bar(range(0, len(feats), chunk), not quiet and len(feats) > chunk):
+            X, u = segments_of(feats[a:a + chunk], pred.features.test_hop, pred.features)
+            logits += [pred.model(torch.from_numpy(X[i:i + bs]).to(pred.device)).float().cpu() for i in range(0, len(X), bs)]
+            utts.append(torch.from_numpy(u + a))
+    return torch.cat(logits), torch.cat(utts)
+
+# %% ../nbs/11_cli.ipynb
 @delegates(cli_corpus)
-def evaluate_command(model:str, # model file: model.pth from dkdfmh_train (any save_model file) or a fastai learn.export() file
+def evaluate_command(model:str, # model file (dkdfmh_train's model.safetensors, any save_model or export_onnx file), or 'pretrained'
                      fold:int|None=None, # score only this fold's test side (0-based), the split made as in training; default: every utterance
                      protocol:Literal['speaker', 'loso', 'session', 'random']|None=None, # with --fold: the protocol (default: the model's training protocol, else speaker)
                      n_folds:int|None=None, # with --fold: folds of the protocol (default: as the model was trained, else 5)
                      n_valid_speakers:int|None=None, # with --fold: validation speakers per fold (default: as trained, else 1)
+                     mode:Literal['single', 'speaker']|None=None, # single: each file alone, as deployed; speaker: each speaker's files standardised together (default: single where the model can)
                      bs:int=64, # segments per forward pass
                      out:str|None=None, # output folder (default evals/<model folder>_<corpus>_<all or protocol-fold>)
                      device:Literal['auto', 'cpu', 'cuda']='auto', # where to run the model
+                     precision:Literal['fp32', 'bf16', 'auto']='fp32', # the network's arithmetic
+                     trust_pickle:bool=False, # also load a pickle-based model file (older dkdfmh, fastai export): it can run code
                      quiet:bool=False, # no progress bars
                      **kwargs, # corpus arguments (`cli_corpus`)
-                    )->dict: # the scores (wa, ua, recall, support, confusion, vocab, ...) as written to evaluation.json
+                    )->dict: # the scores (wa, ua, recall, support, confusion, vocab, skipped, ...) as written to evaluation.json
     "Score a model file on a corpus, or on one fold's test speakers: WA, UA, per-class recall, confusion matrix"
-    mp = Path(model)
-    if not mp.exists(): raise UsageError(f"model file {model}: not found")
+    mp = _model_path(model, 'model')
     check_device(device)
     c = cli_corpus(**kwargs)
     import numpy as np, pandas as pd, torch
-    from fastprogress.fastprogress import progress_bar
     from dkdfmh.inference import load_model, prob_columns
-    from dkdfmh.features import extract_features, segments_of
     from dkdfmh.metrics import utterance_scores
-    from dkdfmh.evaluate import plot_confusion, save_figure
-    from dkdfmh.audio import atomic_write_text, atomic_open
-    pred = load_model(mp, device=device)
-    meta, vocab, fc = pred.info.get('meta') or {}, pred.vocab, pred.features
-    df = c.table
-    if fold is None:
-        rows, scope = np.arange(len(df)), 'every utterance'
-        if meta.get('corpus') == c.name: print(f"dkdfmh_evaluate: note: {mp} was trained on {c.name}: these utterances include its "
-                                               f"training speakers (use --fold {meta.get('fold', 0)} for its test speakers)")
-    else:
-        from dkdfmh.splits import make_splits
-        protocol, n_folds, n_valid, seed = _fold_defaults(meta, c.name, protocol, n_folds, n_valid_speakers)
-        splits = make_splits(df, protocol=protocol, n_folds=n_folds, n_valid_speakers=n_valid, seed=seed)
-        if not 0 <= fold < len(splits): raise UsageError(f"--fold {fold}: no such fold (the {protocol} protocol gives {len(splits)} folds: 0..{len(splits) - 1})")
-        rows, scope = splits[fold].test, f"the test side of {splits[fold].name} ({protocol} protocol, seed {seed})"
+    pred = load_model(mp, device=device, precision=precision, trusted=trust_pickle)
+    meta, vocab, df = pred.info.get('meta') or {}, pred.vocab, c.table
+    mode = mode or ('single' if pred.norm is None or pred.norm.single_file else 'speaker')
+    rows, scope, protocol = _eval_rows(df, meta, c.name, fold, protocol, n_folds, n_valid_speakers)
+    if fold is None and meta.get('corpus') == c.name: print(f"dkdfmh_evaluate: note: {model} was trained on {c.name}: these utterances include its "
+                                                           f"training speakers (use --fold {meta.get('fold', 0)} for its test speakers)")
+    unknown = sorted(set(df['label'].to_numpy()[rows]) - set(vocab))
+    if unknown: raise UsageError(f"{c.name}: label(s) {unknown} are not among the model's classes {vocab}; keep those with --classes {','.join(vocab)}")
+    out = Path(out or Path('evals')/f"{mp.parent.name if mp.name.startswith('model.') else mp.stem}_{c.name}_{'all' if fold is None else f'{protocol}-fold{fold}'}")
+    print(f"dkdfmh_evaluate: {model} ({', '.join(vocab)}) on {c.name}, {scope}: {len(rows)} utterances, {mode} mode", flush=True)
+    feats, skipped = _eval_features(pred, df['path'].to_numpy()[rows], df['speaker'].to_numpy()[rows], mode, kwargs.get('cache_dir'), quiet)
+    if skipped:
+        print(f"dkdfmh_evaluate: skipped {len(skipped)} of {len(rows)} files that cannot be used: " + '; '.join(f"{Path(p).name}: {m}" for p, m in skipped[:3]) + ('; ...' if len(skipped) > 3 else ''))
+        used = [i for i, f in enumerate(feats) if f is not None]
+        rows, feats = rows[used], [feats[i] for i in used]
     labels = df['label'].to_numpy()[rows]
-    unknown = sorted(set(labels) - set(vocab))
-    if unknown: raise UsageError(f"{c.name}: label(s) {unknown} are not among the model's classes {vocab}; "
-                                 f"keep those with --classes {','.join(vocab)}")
-    out = Path(out or Path('evals')/f"{mp.parent.name or mp.stem}_{c.name}_{'all' if fold is None else f'{protocol}-fold{fold}'}")
-    print(f"dkdfmh_evaluate: {mp} ({', '.join(vocab)}) on {c.name}, {scope}: {len(rows)} utterances", flush=True)
-    feats = extract_features(df['path'].to_numpy()[rows], fc, cache_dir=kwargs.get('cache_dir'), progress=not quiet)
-    if pred.norm is not None:                                          # standardised as in training ('speaker': each speaker's own utterances)
-        feats = pred.normalise(feats, speakers=df['speaker'].to_numpy()[rows] if pred.norm.how == 'speaker' else None)
-    net, dev = pred.model.eval(), pred.device
-    logits, utts, chunk = [], [], 256
-    starts = range(0, len(rows), chunk)
-    with torch.inference_mode():
-        for a in (progress_bar(starts, leave=False) if not quiet and len(starts) > 1 else starts):
-            X, u = segments_of(feats[a:a + chunk], fc.test_hop, fc)
-            logits += [net(torch.from_numpy(X[i:i + bs]).to(dev)).float().cpu() for i in range(0, len(X), bs)]
-            utts.append(torch.from_numpy(u + a))
-    utt = torch.cat(utts)
-    y = torch.as_tensor([vocab.index(l) for l in labels])[utt]
-    s = utterance_scores(torch.cat(logits), y, utt, len(vocab))
+    logits, utt = _eval_logits(pred, feats, bs, quiet)
+    s = utterance_scores(logits, torch.as_tensor([vocab.index(l) for l in labels])[utt], utt, len(vocab))
     recall = {v: (None if np.isnan(r) else float(r)) for v, r in zip(vocab, np.asarray(s['recall'], dtype=float))}
     res = dict(wa=float(s['wa']), ua=float(s['ua']), recall=recall, support=dict(zip(vocab, np.asarray(s['support']).tolist())),
-               confusion=np.asarray(s['confusion']).tolist(), vocab=vocab, n_utterances=len(rows), model=str(mp),
-               model_meta={k: meta[k] for k in ('trained_by', 'model', 'corpus', 'fold', 'seed', 'test') if k in meta},
-               corpus=c.name, root=c.root, corpus_options=c.options, scope=scope, fold=fold,
-               protocol=protocol if fold is not None else None)
-    probs = torch.softmax(torch.as_tensor(np.asarray(s['utt_logits'])), 1).numpy()
+               confusion=np.asarray(s['confusion']).tolist(), vocab=vocab, n_utterances=len(rows), model=str(model), mode=mode,
+               skipped=[dict(path=p, problem=m) for p, m in skipped], model_meta={k: meta[k] for k in ('trained_by', 'model', 'corpus', 'fold', 'seed', 'test') if k in meta},
+               corpus=c.name, root=c.root, corpus_options=c.options, scope=scope, fold=fold, protocol=protocol)
     order = np.asarray(s['utt_ids'])
     tab = pd.DataFrame({'path': df['path'].to_numpy()[rows][order], 'speaker': df['speaker'].to_numpy()[rows][order],
                         'label': labels[order], 'predicted': np.asarray(vocab, dtype=object)[np.asarray(s['utt_pred'])]})
+    probs = torch.softmax(torch.as_tensor(np.asarray(s['utt_logits'])), 1).numpy()
     for j, col in enumerate(prob_columns(vocab)): tab[f'p_{col}' if col in tab.columns else col] = probs[:, j]
+    _write_evaluation(out, res, tab, f"{out.name.split('_')[0]} on {c.name} ({'all' if fold is None else f'fold {fold}'}, {mode})")
+    return res
+
+def _write_evaluation(out:Path, res:dict, tab, title:str):
+    from dkdfmh.audio import atomic_write_text, atomic_open
+    from dkdfmh.evaluate import plot_confusion, save_figure
     atomic_write_text(out/'evaluation.json', json.dumps(res, indent=1, default=str))
     with atomic_open(out/'predictions.csv', 'w', encoding='utf-8', newline='') as f: tab.to_csv(f, index=False)
-    ax = plot_confusion(s['confusion'], vocab, title=f"{mp.parent.name or mp.stem} on {c.name} ({'all' if fold is None else f'fold {fold}'})\n"
-                                                     f"WA {100 * res['wa']:.1f}  UA {100 * res['ua']:.1f}")
+    ax = plot_confusion(res['confusion'], res['vocab'], title=f"{title}\nWA {100 * res['wa']:.1f}  UA {100 * res['ua']:.1f}")
     png = save_figure(ax, out/'confusion.png', close=True)
-    print(f"WA {100 * res['wa']:.1f}  UA {100 * res['ua']:.1f}  ({len(rows)} utterances; %)")
-    print("recall: " + ', '.join(f"{v} {'-' if r is None else f'{100 * r:.1f}'} (n={res['support'][v]})" for v, r in recall.items()))
+    print(f"WA {100 * res['wa']:.1f}  UA {100 * res['ua']:.1f}  ({res['n_utterances']} utterances, {res['mode']} mode; %)")
+    print("recall: " + ', '.join(f"{v} {'-' if r is None else f'{100 * r:.1f}'} (n={res['support'][v]})" for v, r in res['recall'].items()))
     print(_wrote(out, [out/'evaluation.json', out/'predictions.csv', png]))
-    return res
 
 def dkdfmh_evaluate(argv:list|None=None)->int: # exit status
     "Console script: score a model file on a corpus or one fold's test speakers (`evaluate_command`)"
     return _main('dkdfmh_evaluate', argv)
 
 # %% ../nbs/11_cli.ipynb
-DEFAULT_MODEL = Path('runs')/'synthetic-speaker'/'model.pth' # what `dkdfmh_train` with no arguments writes (relative to the current folder)
+DEFAULT_MODEL = Path('runs')/'synthetic-speaker'/'model.safetensors' # the demo's model: what `dkdfmh_train` with no arguments writes (relative to the current folder)
 
-def _model_path(model)->Path:
-    if model is not None:
-        if not Path(model).exists(): raise UsageError(f"--model {model}: model file not found")
-        return Path(model)
-    if DEFAULT_MODEL.exists(): return DEFAULT_MODEL
-    raise UsageError(f"no --model given and there is no {DEFAULT_MODEL} in {Path.cwd()}: train one first with "
-                     f"`dkdfmh_train` (no arguments: the synthetic demo), or pass --model FILE")
+def _model_path(model, # --model: a file, 'pretrained' (the shipped model) or 'demo' (`DEFAULT_MODEL`); None: 'pretrained'
+                option:str='--model', # how messages name it
+               )->Path:
+    from dkdfmh.inference import model_path, PRETRAINED
+    model = 'pretrained' if model is None else str(model)
+    if model == 'demo':
+        if DEFAULT_MODEL.exists(): return DEFAULT_MODEL
+        raise UsageError(f"{option} demo: there is no {DEFAULT_MODEL} in {Path.cwd()}: train it first with `dkdfmh_train` (no arguments: the synthetic demo)")
+    p = model_path(model)
+    if not p.exists(): raise UsageError(f"{option} {model}: model file not found (a file, or one of: {', '.join(PRETRAINED)}, demo)")
+    return p
 
 def _prob_lines(probs:dict)->list:
     w = max(len(k) for k in probs)
     return [f"  {k:<{w}}  {v:6.1%}  {'#' * round(30 * v)}" for k, v in sorted(probs.items(), key=lambda kv: -kv[1])]
 
+def _check_output(path, # an output file given on the command line
+                  option:str, # its option, e.g. '--csv'
+                  inputs:list, # the recordings the command reads
+                 )->Path:
+    "Refuse, before any work, an output that is an input, looks like a recording, or cannot be written"
+    from dkdfmh.audio import AUDIO_EXTS, writable_target
+    p = Path(path)
+    if p.suffix.lower() in AUDIO_EXTS: raise UsageError(f"{option} {path}: has an audio file's suffix ({p.suffix}): give the output another name")
+    target = writable_target(p, option)
+    if any(os.path.exists(x) and os.path.samefile(target, x) for x in inputs if os.path.exists(target)):
+        raise UsageError(f"{option} {path}: is one of the input recordings: it would be overwritten")
+    return target
+
+def _plot_format(path):
+    import matplotlib.pyplot as plt
+    fmt, ok = Path(path).suffix.lower().lstrip('.'), plt.figure().canvas.get_supported_filetypes()
+    plt.close('all')
+    if fmt not in ok: raise UsageError(f"--plot {path}: the image format {fmt or '(none)'!r} is not one matplotlib writes ({', '.join(sorted(ok))})")
+
+# %% ../nbs/11_cli.ipynb
+def _predict_file(p:Path, pred, speaker, timeline:bool, plot):
+    r = pred.predict(p, speaker=speaker)
+    how = 'single file' if speaker is None else f"with {len(speaker)} recording{'s' * (len(speaker) != 1)} of the speaker"
+    n = len(r.segments['start_s'])
+    print(f"{p}: {r.label} ({r.probs[r.label]:.0%}; {r.duration:.1f} s, {n} segment{'s' * (n != 1)}; {how}; model {pred.info.get('source')})")
+    print('\n'.join(_prob_lines(r.probs)))
+    if r.note: print(f"note: {r.note}")
+    if timeline:
+        import pandas as pd
+        with pd.option_context('display.max_rows', None, 'display.width', 200): print(r.timeline.round(3).to_string(index=False))
+    if plot:
+        from dkdfmh.inference import plot_timeline
+        from dkdfmh.audio import atomic_open
+        fig = plot_timeline(r)
+        with atomic_open(plot, 'wb') as f: fig.savefig(f, format=Path(plot).suffix.lower().lstrip('.'), dpi=120, bbox_inches='tight')
+        print(f"wrote {plot}")
+    return r
+
 def predict_command(path:str, # an audio file, or a folder of them
-                    model:str|None=None, # model file from dkdfmh_train, save_model or a fastai export (default runs/synthetic-speaker/model.pth)
+                    model:str|None=None, # model file, or 'pretrained' (default: the model shipped with dkdfmh, trained on EMO-DB) or 'demo' (the synthetic demo's runs/synthetic-speaker/model.safetensors)
                     timeline:bool=False, # a file: also print what each 2-s segment says
                     plot:str|None=None, # a file: save the waveform and segment probabilities to this image (e.g. speech.png)
                     csv:str|None=None, # a folder: the CSV to write (default <folder name>-predictions.csv in the current folder)
                     no_recursive:bool=False, # a folder: its own files only, not its subfolders'
-                    speaker:list[str]|None=None, # a model trained with --norm speaker: recordings (files or folders) of the speaker, unlabelled, for its statistics
+                    speaker:list[str]|None=None, # optional: other recordings (files or folders) of the same speaker, unlabelled; standardises with the speaker's own statistics
                     device:Literal['auto', 'cpu', 'cuda']='auto', # where to run the model
+                    precision:Literal['fp32', 'bf16', 'auto']='fp32', # the network's arithmetic (auto: bfloat16 where the CPU or GPU has it natively)
+                    trust_pickle:bool=False, # also load a pickle-based model file (older dkdfmh, fastai export): it can run code
                     quiet:bool=False, # no progress bar
                    ): # a file: the `Prediction`; a folder: the table written to the CSV
     "The emotion of a recording (label, probabilities, optional timeline and plot), or of every recording of a folder (CSV)"
@@ -565,27 +657,24 @@ def predict_command(path:str, # an audio file, or a folder of them
     if not p.exists(): raise UsageError(f"{path}: no such file or folder")
     mp = _model_path(model)
     check_device(device)
+    from dkdfmh.inference import load_model, predict_folder, audio_files
     if p.is_file():
+        if plot: _check_output(plot, '--plot', [p, *(speaker or [])]); _plot_format(plot)
         from dkdfmh.audio import load_audio
         load_audio(p)                                                  # a bad file fails before the model loads
-        from dkdfmh.inference import load_model, plot_timeline
-        pred = load_model(mp, device=device)
-        r = pred.predict(p, speaker=speaker)
-        print(f"{p}: {r.label} ({r.probs[r.label]:.0%}; {r.duration:.1f} s, {len(r.timeline)} segment{'s' * (len(r.timeline) != 1)}; model {mp})")
-        print('\n'.join(_prob_lines(r.probs)))
-        if timeline:
-            import pandas as pd
-            with pd.option_context('display.max_rows', None, 'display.width', 200): print(r.timeline.round(3).to_string(index=False))
-        if plot:
-            from dkdfmh.evaluate import save_figure
-            print(f"wrote {save_figure(plot_timeline(r), plot, close=True)}")
-        return r
-    from dkdfmh.inference import load_model, predict_folder, audio_files, AUDIO_EXTS
+        return _predict_file(p, load_model(mp, device=device, precision=precision, trusted=trust_pickle), speaker, timeline, plot)
     files = audio_files(p, recursive=not no_recursive)
-    if not files: raise UsageError(f"{path}: no audio files ({', '.join(AUDIO_EXTS)}) in this folder{'' if no_recursive else ' or its subfolders'}")
+    if not files:
+        from dkdfmh.audio import AUDIO_EXTS
+        raise UsageError(f"{path}: no audio files ({', '.join(AUDIO_EXTS)}) in this folder{'' if no_recursive else ' or its subfolders'}")
     csv = Path(csv or f"{p.resolve().name or 'audio'}-predictions.csv")
-    pred = load_model(mp, device=device)
-    df = predict_folder(pred, p, csv_path=csv, recursive=not no_recursive, progress=not quiet, speaker=speaker)
+    _check_output(csv, '--csv', files + list(speaker or []))
+    pred = load_model(mp, device=device, precision=precision, trusted=trust_pickle)
+    df = predict_folder(pred, p, recursive=not no_recursive, progress=not quiet, speaker=speaker)
+    from dkdfmh.audio import atomic_open
+    try:
+        with atomic_open(csv, 'w', encoding='utf-8', newline='') as f: df.to_csv(f, index=False)
+    except OSError as e: raise UsageError(f"--csv {csv}: cannot be written ({e.strerror or e})") from None
     ok = df['status'] == 'ok'
     counts = ', '.join(f"{k} {v}" for k, v in df.loc[ok, 'label'].value_counts().items())
     print(f"{len(df)} files in {p}: {ok.sum()} predicted ({counts or 'none'}), {(~ok).sum()} unreadable (see the status column) -> {csv}")
@@ -594,6 +683,33 @@ def predict_command(path:str, # an audio file, or a folder of them
 def dkdfmh_predict(argv:list|None=None)->int: # exit status
     "Console script: the emotion of a recording or of every recording of a folder (`predict_command`)"
     return _main('dkdfmh_predict', argv)
+
+# %% ../nbs/11_cli.ipynb
+def export_command(model:str, # model file, or 'pretrained'
+                   out:str, # the .onnx file to write
+                   trust_pickle:bool=False, # also read a pickle-based model file (older dkdfmh, fastai export): it can run code
+                  )->Path: # the file written
+    "Export a model to ONNX (dynamic batch axis; class names, front end and normaliser in its metadata), checked with onnxruntime"
+    mp = _model_path(model, 'model')
+    if Path(out).suffix.lower() != '.onnx': raise UsageError(f"out {out}: an ONNX file's name ends in .onnx")
+    from dkdfmh.audio import writable_target
+    target = writable_target(out, 'out')
+    if target.exists() and mp.exists() and os.path.samefile(target, mp): raise UsageError(f"out {out}: is the model file itself")
+    import torch
+    from dkdfmh.modelfile import read_model, export_onnx
+    b = read_model(mp, trusted=trust_pickle)
+    if b.info.get('kind') == 'onnx': raise UsageError(f"model {model}: is already an ONNX file")
+    path = export_onnx(b, out)
+    o = read_model(path)
+    x = torch.randn(3, b.features.seg_frames, b.features.nfilt, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad(): err = (o.model(x) - b.model.eval()(x)).abs().max().item()
+    if not err <= 1e-4: raise UsageError(f"out {out}: onnxruntime's logits differ from PyTorch's by {err:.2g} (more than 1e-4)")
+    print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB; classes {', '.join(b.vocab)}; onnxruntime matches PyTorch to {err:.1g})")
+    return path
+
+def dkdfmh_export(argv:list|None=None)->int: # exit status
+    "Console script: export a model to ONNX (`export_command`)"
+    return _main('dkdfmh_export', argv)
 
 # %% ../nbs/11_cli.ipynb
 @delegates(prepare_run)

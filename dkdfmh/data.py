@@ -17,12 +17,13 @@ from fastprogress.fastprogress import progress_bar
 from .audio import AudioError, load_audio
 from .features import (FeatureConfig, FeatureCache, segments_of, segment_starts, pad_to, extract_features, logfbank,
                              file_digest, default_cache_dir)
-from .norm import NORMS, FeatureNorm, segment_stats
+from .norm import NORMS, FeatureNorm, segment_stats, frame_stats
 
 # %% auto 0
 __all__ = ['NO_LABEL', 'PERTURBATIONS', 'PERTURB_VERSION', 'SegmentCE', 'make_vocab', 'SegmentData', 'SegmentDL',
            'SegmentDataLoaders', 'segment_dls', 'corpus_dls', 'OffsetSegmentData', 'class_weights', 'balanced_weights',
-           'spec_mask', 'SpecAugment', 'mixup_targets', 'SegmentMixup', 'perturb_audio', 'perturbed_features']
+           'spec_mask', 'SpecAugment', 'speaker_shifts', 'SpeakerShift', 'mixup_targets', 'SegmentMixup',
+           'perturb_audio', 'perturbed_features']
 
 # %% ../nbs/06_data.ipynb
 NO_LABEL = -100 # `y` of unlabelled segments (PyTorch's `ignore_index`)
@@ -262,7 +263,7 @@ def segment_dls(feats:list, # per-row (frames, nfilt) log filterbanks of the who
     device = default_device() if device is None else device
     for j, v in enumerate(train_variants):
         if len(v) != len(feats): raise ValueError(f"segment_dls: train_variants[{j}] has {len(v)} feature arrays for {len(feats)} rows")
-    spk, fn = None, None
+    spk, fn, shifts = None, None, None
     if speakers is not None:
         spk = np.asarray(speakers, dtype=object).reshape(-1)
         if len(spk) != len(feats): raise ValueError(f"segment_dls: {len(feats)} feature arrays but {len(spk)} speakers")
@@ -271,6 +272,7 @@ def segment_dls(feats:list, # per-row (frames, nfilt) log filterbanks of the who
         fn = norm if isinstance(norm, FeatureNorm) else FeatureNorm.fit(norm, [feats[i] for i in sides['train']], cfg,
                                                                        speakers=None if spk is None else spk[sides['train']])
         if fn.how == 'speaker' and spk is None: raise ValueError("segment_dls: norm='speaker' needs `speakers` (the table's speaker column)")
+        if fn.how == 'speaker' and fn.ref_mean is not None: shifts = speaker_shifts([feats[i] for i in sides['train']], spk[sides['train']], fn)
         feats = _norm_rows(fn, feats, np.unique(np.concatenate(list(sides.values()))), spk)
         train_variants = [_norm_rows(fn, v, sides['train'], spk) for v in train_variants]
     def side(k, hop): return SegmentData.from_feats([feats[i] for i in sides[k]], labels[sides[k]], vocab, hop, cfg, sides[k])
@@ -284,7 +286,9 @@ def segment_dls(feats:list, # per-row (frames, nfilt) log filterbanks of the who
     if balanced: kw['weights'] = balanced_weights(tds.y, len(vocab))
     train = SegmentDL(tds, bs=bs, shuffle=True, drop_last=drop_last, seed=seed, device=device, **kw)
     valid = SegmentDL(side('valid', cfg.test_hop), bs=val_bs or bs, shuffle=False, device=device)
-    return SegmentDataLoaders(train, valid, path=path, device=device, cfg=cfg, test_src=(feats, labels, sides['test']), norm=fn)
+    dls = SegmentDataLoaders(train, valid, path=path, device=device, cfg=cfg, test_src=(feats, labels, sides['test']), norm=fn)
+    dls.shifts = shifts                                                # (scales, offsets) of the training speakers: `SpeakerShift`
+    return dls
 
 # %% ../nbs/06_data.ipynb
 def corpus_dls(df:pd.DataFrame, # corpus table (`dkdfmh.corpora.load_corpus`): needs `path` and `label` columns
@@ -421,6 +425,38 @@ class SpecAugment(Callback):
         if not self.training: return
         x, self.mask = spec_mask(self.xb[0], self.time_masks, self.time_width, self.freq_masks, self.freq_width)
         self.learn.xb = (x, *self.xb[1:])
+
+# %% ../nbs/06_data.ipynb
+def speaker_shifts(feats_list:list, # the training utterances' raw (frames, filters) features
+                   speakers, # the speaker of each
+                   norm:FeatureNorm, # the split's fitted normaliser (its average training speaker)
+                  )->tuple: # (scales, offsets): (speakers, filters) float32 each
+    "How each training speaker looks after single-file standardisation, relative to its own: x = z * scale + offset"
+    if norm.ref_mean is None: raise ValueError("speaker_shifts: the normaliser has no average training speaker (fit it with speakers=)")
+    spk = np.asarray(speakers, dtype=object)
+    stats = [frame_stats([f for f, s in zip(feats_list, spk) if s == k and f is not None]) for k in dict.fromkeys(spk)]
+    scales = np.stack([sd / norm.ref_std for _, sd in stats]); offsets = np.stack([(m - norm.ref_mean) / norm.ref_std for m, _ in stats])
+    return scales.astype(np.float32), offsets.astype(np.float32)
+
+class SpeakerShift(Callback):
+    "With probability `p`, give each training segment the filterbank level and spread of a random training speaker"
+    order, run_valid = 2, False
+    def __init__(self,
+                 scales, # (speakers, filters) from `speaker_shifts`
+                 offsets, # (speakers, filters)
+                 p:float=0.5, # probability per segment
+                ):
+        if not (isinstance(p, (int, float)) and 0 <= p <= 1): raise ValueError(f"SpeakerShift: p must be a probability, got {p!r}")
+        self.scales, self.offsets, self.p = torch.as_tensor(np.asarray(scales), dtype=torch.float32), torch.as_tensor(np.asarray(offsets), dtype=torch.float32), float(p)
+        if self.scales.shape != self.offsets.shape or self.scales.ndim != 2: raise ValueError(f"SpeakerShift: scales and offsets must be (speakers, filters), got {tuple(self.scales.shape)} and {tuple(self.offsets.shape)}")
+    def before_batch(self):
+        if not self.training: return
+        x = self.xb[0]
+        k = torch.randint(0, len(self.scales), (len(x),))
+        on = (torch.rand(len(x)) < self.p)[:, None]
+        sc = torch.where(on, self.scales[k], 1.).to(x.device)[:, None, :]
+        of = torch.where(on, self.offsets[k], 0.).to(x.device)[:, None, :]
+        self.learn.xb = (x * sc + of, *self.xb[1:])
 
 # %% ../nbs/06_data.ipynb
 def mixup_targets(y_a:torch.Tensor, # (B,) class of the dominant segments

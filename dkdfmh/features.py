@@ -9,14 +9,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
-import python_speech_features as psf
 from fastprogress.fastprogress import progress_bar
 from .audio import AudioError, load_audio, atomic_save_npy, atomic_write_text, find_emodb
 
 # %% auto 0
-__all__ = ['SEG_FRAMES', 'FEATURE_VERSION', 'PAD_MODES', 'FeatureConfig', 'logfbank', 'n_frames', 'segment_starts', 'pad_to',
-           'segment', 'segments_of', 'default_cache_dir', 'file_digest', 'DigestIndex', 'FeatureCache',
-           'extract_features']
+__all__ = ['SEG_FRAMES', 'FEATURE_VERSION', 'PAD_MODES', 'FRAME_BLOCK', 'FeatureConfig', 'mel_filterbank', 'logfbank', 'n_frames',
+           'segment_starts', 'pad_to', 'segment', 'segments_of', 'default_cache_dir', 'file_digest', 'DigestIndex',
+           'FeatureCache', 'extract_features']
 
 # %% ../nbs/01_features.ipynb
 SEG_FRAMES = 197 # frames in a 2-s segment: 1 + (2 - 0.04) / 0.01
@@ -88,12 +87,22 @@ def _half_up(x:float)->int:
     "Round half up, as `python_speech_features.sigproc.round_half_up` (frame length and step in samples)"
     return int(decimal.Decimal(x).quantize(decimal.Decimal('1'), rounding=decimal.ROUND_HALF_UP))
 
+def mel_filterbank(nfilt:int, nfft:int, sr:int, lowfreq:float, highfreq:float)->np.ndarray: # (nfilt, nfft // 2 + 1)
+    "Triangular Mel filters exactly as `python_speech_features.get_filterbanks` builds them (without importing it and scipy)"
+    mel = np.linspace(2595 * np.log10(1 + lowfreq / 700.), 2595 * np.log10(1 + highfreq / 700.), nfilt + 2)
+    bins = np.floor((nfft + 1) * (700 * (10 ** (mel / 2595.0) - 1)) / sr)
+    fb = np.zeros([nfilt, nfft // 2 + 1])
+    for j in range(nfilt):
+        for i in range(int(bins[j]), int(bins[j + 1])): fb[j, i] = (i - bins[j]) / (bins[j + 1] - bins[j])
+        for i in range(int(bins[j + 1]), int(bins[j + 2])): fb[j, i] = (bins[j + 2] - i) / (bins[j + 2] - bins[j + 1])
+    return fb
+
 _FILTERBANKS = {}
 def _filterbank(cfg:FeatureConfig)->tuple: # (filters transposed (bins, nfilt) float64, number of FFT bins used, scale)
-    "`python_speech_features.get_filterbanks` of `cfg`, restricted to the FFT bins some filter uses (memoised)"
+    "`mel_filterbank` of `cfg`, restricted to the FFT bins some filter uses (memoised)"
     k = (cfg.nfilt, cfg.nfft, cfg.sr, cfg.lowfreq, cfg.highfreq)
     if k not in _FILTERBANKS:
-        fb = psf.get_filterbanks(cfg.nfilt, cfg.nfft, cfg.sr, cfg.lowfreq, cfg.highfreq)
+        fb = mel_filterbank(cfg.nfilt, cfg.nfft, cfg.sr, cfg.lowfreq, cfg.highfreq)
         used = np.flatnonzero(fb.any(0))
         hi = int(used.max()) + 1 if len(used) else 1
         fb = np.ascontiguousarray(fb[:, :hi].T)
@@ -101,19 +110,17 @@ def _filterbank(cfg:FeatureConfig)->tuple: # (filters transposed (bins, nfilt) f
         _FILTERBANKS[k] = (fb / cfg.nfft if exact else fb, hi, 1. if exact else 1. / cfg.nfft)
     return _FILTERBANKS[k]
 
-def logfbank(signal:np.ndarray, # mono signal at cfg.sr
-             cfg:FeatureConfig=FeatureConfig(), # front-end settings
-            )->np.ndarray: # (frames, cfg.nfilt) float32
-    "Log Mel filterbank energies of `signal` (`python_speech_features.logfbank`, computed faster)."
-    signal = np.asarray(signal)
-    if signal.ndim != 1 or len(signal) == 0: raise ValueError(f"need a non-empty 1-D signal, got shape {signal.shape}")
-    pre = np.append(signal[0], signal[1:] - 0.97 * signal[:-1])        # pre-emphasis, same dtype rules as psf
-    flen, fstep = _half_up(cfg.winlen * cfg.sr), _half_up(cfg.winstep * cfg.sr)
-    n = len(pre)
-    nf = 1 if n <= flen else 1 + math.ceil((n - flen) / fstep)
-    buf = np.zeros((nf - 1) * fstep + flen)                             # float64, zero-padded as psf.framesig
-    buf[:n] = pre
-    frames = np.lib.stride_tricks.as_strided(buf, (nf, flen), (fstep * buf.itemsize, buf.itemsize), writeable=False)
+# %% ../nbs/01_features.ipynb
+FRAME_BLOCK = 4096 # frames whose spectra `logfbank` computes at a time: memory stays bounded for any length
+
+def _block_logfbank(signal:np.ndarray, a:int, b:int, flen:int, fstep:int, cfg:FeatureConfig)->np.ndarray:
+    "Frames a..b-1 of `logfbank(signal, cfg)`: their samples pre-emphasised and zero-padded as psf does, then the filterbank"
+    s0, s1, n = a * fstep, (b - 1) * fstep + flen, len(signal)
+    x = signal[max(s0 - 1, 0):min(s1, n)]
+    pre = x[1:] - 0.97 * x[:-1] if s0 > 0 else np.append(x[0], x[1:] - 0.97 * x[:-1])   # pre-emphasis, psf's dtype rules
+    buf = np.zeros(s1 - s0)                                             # float64, zero-padded as psf.framesig
+    buf[:len(pre)] = pre
+    frames = np.lib.stride_tricks.as_strided(buf, (b - a, flen), (fstep * buf.itemsize, buf.itemsize), writeable=False)
     fb, hi, scale = _filterbank(cfg)
     sq = np.fft.rfft(frames, cfg.nfft).view(np.float64)[:, :2 * hi]     # (re, im) pairs of the bins used
     sq *= sq
@@ -121,7 +128,20 @@ def logfbank(signal:np.ndarray, # mono signal at cfg.sr
     if scale != 1.: pspec *= scale
     with _one_blas_thread(): feat = pspec @ fb
     feat[feat == 0] = np.finfo(float).eps
-    return np.log(feat).astype(np.float32)
+    return np.log(feat)
+
+def logfbank(signal:np.ndarray, # mono signal at cfg.sr
+             cfg:FeatureConfig=FeatureConfig(), # front-end settings
+            )->np.ndarray: # (frames, cfg.nfilt) float32
+    "Log Mel filterbank energies of `signal` (`python_speech_features.logfbank`, computed faster, `FRAME_BLOCK` frames at a time)."
+    signal = np.asarray(signal)
+    if signal.ndim != 1 or len(signal) == 0: raise ValueError(f"need a non-empty 1-D signal, got shape {signal.shape}")
+    flen, fstep = _half_up(cfg.winlen * cfg.sr), _half_up(cfg.winstep * cfg.sr)
+    n = len(signal)
+    nf = 1 if n <= flen else 1 + math.ceil((n - flen) / fstep)
+    out = np.empty((nf, cfg.nfilt), np.float32)
+    for a in range(0, nf, FRAME_BLOCK): out[a:a + FRAME_BLOCK] = _block_logfbank(signal, a, min(nf, a + FRAME_BLOCK), flen, fstep, cfg)
+    return out
 
 def n_frames(n_samples:int, # signal length
              cfg:FeatureConfig=FeatureConfig(), # front-end settings

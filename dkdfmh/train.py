@@ -25,7 +25,7 @@ from .features import FeatureConfig, extract_features, default_cache_dir
 from .corpora import load_corpus
 from .splits import make_splits
 from .model import DKDFMH, pick_device, resolve_precision, autocast, PRECISIONS
-from .data import (SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, SpecAugment, SegmentMixup,
+from .data import (SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, SpecAugment, SegmentMixup, SpeakerShift,
                          class_weights, perturbed_features)
 from .metrics import UtteranceWA, UtteranceUA, utterance_scores
 from .distill import DistillCallback, EnsembleTeacher
@@ -43,7 +43,7 @@ STUDENT_KEYS = ('loss', 'alpha', 'beta', 'T', 'warmup', 'scale', 'ensemble', 'ge
 STUDENT_AUGMENT = ('time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'mixup') # the batch augmentation a student spec's `augment` may set for the student alone
 _STUDENT_DEFAULTS = {'scale': 1., 'ensemble': [], 'generations': 1, 'transductive': False, 'augment': {}}   # left out of `student_settings` when at these values
 LEVER_FIELDS = ('norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors',
-                'pitch_factors', 'mixup', 'balance', 'distill_scale', 'ensemble', 'generations', 'save_models', 'select_from') # added with the levers
+                'pitch_factors', 'mixup', 'balance', 'distill_scale', 'ensemble', 'generations', 'save_models', 'select_from', 'speaker_shift') # added with the levers
 
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
@@ -97,6 +97,7 @@ class Config:
     speed_factors:tuple=() # extra training copies of the audio at these speeds (e.g. (0.9, 1.1))
     pitch_factors:tuple=() # extra training copies pitch-shifted by these frequency ratios (e.g. (0.94, 1.06))
     mixup:float=0. # alpha of segment-level mixup, lam ~ Beta(alpha, alpha) (0: off)
+    speaker_shift:float=0. # probability that a training segment gets a random training speaker's filterbank level and spread (`SpeakerShift`; norm 'speaker'; 0: off)
     balance:str='none' # 'none', 'weights' (inverse-frequency CE weights) or 'sampler' (class-balanced sampling)
     distill_scale:float=1. # multiplier of every student's distillation term (a student's 'scale' overrides it)
     ensemble:tuple=() # students learn from the mean logits of the teachers of these seeds on the same fold (): their own seed's
@@ -127,6 +128,8 @@ class Config:
                   (all(_is_int(v) and v >= 1 for v in (self.time_mask_width, self.freq_mask_width)), f"time_mask_width and freq_mask_width must be ints >= 1, got {self.time_mask_width!r}, {self.freq_mask_width!r}"),
                   (all(_is_num(v) and 0.5 <= v <= 2 for v in self.speed_factors + self.pitch_factors), f"speed_factors and pitch_factors must be numbers in [0.5, 2], got {self.speed_factors}, {self.pitch_factors}"),
                   (_is_num(self.mixup) and self.mixup >= 0, f"mixup must be a number >= 0 (0: off), got {self.mixup!r}"),
+                  (_is_num(self.speaker_shift) and 0 <= self.speaker_shift <= 1, f"speaker_shift must be a probability (0: off), got {self.speaker_shift!r}"),
+                  (not self.speaker_shift or self.norm == 'speaker', f"speaker_shift needs norm 'speaker' (it shifts per-speaker standardised features), got norm {self.norm!r}"),
                   (isinstance(self.random_offsets, bool) and isinstance(self.save_models, bool), "random_offsets and save_models must be True or False")]
         for ok, msg in checks:
             if not ok: raise ValueError(f"Config: {msg}")
@@ -160,7 +163,7 @@ class Config:
     @property
     def augmented(self)->bool:
         "Whether the training inputs change from epoch to epoch (masking, random offsets, mixup)"
-        return bool(self.time_masks or self.freq_masks or self.random_offsets or self.mixup)
+        return bool(self.time_masks or self.freq_masks or self.random_offsets or self.mixup or self.speaker_shift)
 
     def levers(self)->dict:
         "The lever settings that differ from the paper's (empty: the paper's recipe)"
@@ -327,6 +330,9 @@ def make_learner(dls, # `dkdfmh.data.segment_dls` loaders of one split
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     dls.to(dev)
     cbs, aug = [SelectOnValid('ua', first=math.ceil(cfg.select_from * cfg.epochs)), *precision_cbs(cfg)], augmentation_cbs(cfg)
+    if cfg.speaker_shift:
+        if getattr(dls, 'shifts', None) is None: raise ValueError("Config.speaker_shift: the loaders carry no speaker shifts (segment_dls with norm='speaker' and speakers)")
+        aug.append(SpeakerShift(*dls.shifts, p=cfg.speaker_shift))
     if teacher is not None:
         kw = dict(distill or {})
         if aug or isinstance(getattr(dls, 'train_ds', None), OffsetSegmentData): kw['augmented'] = True   # inputs change: no logit cache

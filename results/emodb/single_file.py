@@ -24,6 +24,9 @@ CANDIDATES = {
     's11': dict(RECIPES['recommended'], students={}),
     # the same with global standardisation (the training segments' statistics): single-file by construction
     'g11': dict(RECIPES['recommended'], norm='global', students={}),
+    # the recommended recipe with speaker shifts: half of the training segments get a random training speaker's
+    # filterbank level and spread (`SpeakerShift`), as a single-file prediction presents an unknown speaker
+    'x11': dict(RECIPES['recommended'], speaker_shift=0.5, students={}),
 }
 
 def mode_scores(model, norm:FeatureNorm, feats:list, labels, speakers, vocab:list, cfg, mode:str)->dict:
