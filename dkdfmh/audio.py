@@ -119,7 +119,7 @@ def load_audio(path, # wav, flac, aiff, ogg, mp3 (anything libsndfile reads), an
     if chunk is not None and chunk[0] > chunk[1]:
         raise AudioError(p, f'truncated: header declares {chunk[0]} bytes of samples, only {chunk[1]} present')
     try:
-        with sf.SoundFile(p) as f:
+        with sf.SoundFile(os.fsencode(p)) as f:                          # bytes: any file name, valid UTF-8 or not
             if not MIN_RATE <= f.samplerate <= MAX_RATE:
                 raise AudioError(p, f"its header gives a sample rate of {f.samplerate} Hz, outside {MIN_RATE}-{MAX_RATE} Hz: not a usable recording")
             y = _decode(f, p, sr, _check_length(p, f.frames, f.samplerate, sr, max_duration))

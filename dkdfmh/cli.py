@@ -24,8 +24,9 @@ class UsageError(ValueError):
     "A bad argument or input found by a command; the console scripts print it as one line and exit with status 2"
 
 def one_line(msg)->str:
-    "`msg` as a single line: its non-empty lines joined with '; '"
-    return '; '.join(l.strip() for l in str(msg).splitlines() if l.strip()) or '(no message)'
+    "`msg` as a single printable line: its non-empty lines joined with '; ', bytes of file names that are not UTF-8 as \\xNN"
+    text = str(msg).encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')
+    return '; '.join(l.strip() for l in text.splitlines() if l.strip()) or '(no message)'
 
 class CLIParser(argparse.ArgumentParser):
     "An `ArgumentParser` whose errors are one line on stderr, `<prog>: error: <reason>`, with exit status 2"
@@ -626,7 +627,8 @@ def _predict_file(p:Path, pred, speaker, timeline:bool, plot):
     r = pred.predict(p, speaker=speaker)
     how = 'single file' if speaker is None else f"with {len(speaker)} recording{'s' * (len(speaker) != 1)} of the speaker"
     n = len(r.segments['start_s'])
-    print(f"{p}: {r.label} ({r.probs[r.label]:.0%}; {r.duration:.1f} s, {n} segment{'s' * (n != 1)}; {how}; model {pred.info.get('source')})")
+    from dkdfmh.inference import display_path
+    print(f"{display_path(p)}: {r.label} ({r.probs[r.label]:.0%}; {r.duration:.1f} s, {n} segment{'s' * (n != 1)}; {how}; model {pred.info.get('source')})")
     print('\n'.join(_prob_lines(r.probs)))
     if r.note: print(f"note: {r.note}")
     if timeline:
@@ -657,7 +659,7 @@ def predict_command(path:str, # an audio file, or a folder of them
     if not p.exists(): raise UsageError(f"{path}: no such file or folder")
     mp = _model_path(model)
     check_device(device)
-    from dkdfmh.inference import load_model, predict_folder, audio_files
+    from dkdfmh.inference import load_model, predict_folder, audio_files, display_path
     if p.is_file():
         if plot: _check_output(plot, '--plot', [p, *(speaker or [])]); _plot_format(plot)
         from dkdfmh.audio import load_audio
@@ -677,7 +679,7 @@ def predict_command(path:str, # an audio file, or a folder of them
     except OSError as e: raise UsageError(f"--csv {csv}: cannot be written ({e.strerror or e})") from None
     ok = df['status'] == 'ok'
     counts = ', '.join(f"{k} {v}" for k, v in df.loc[ok, 'label'].value_counts().items())
-    print(f"{len(df)} files in {p}: {ok.sum()} predicted ({counts or 'none'}), {(~ok).sum()} unreadable (see the status column) -> {csv}")
+    print(f"{len(df)} files in {display_path(p)}: {ok.sum()} predicted ({counts or 'none'}), {(~ok).sum()} unreadable (see the status column) -> {display_path(csv)}")
     return df
 
 def dkdfmh_predict(argv:list|None=None)->int: # exit status

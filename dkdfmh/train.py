@@ -102,7 +102,7 @@ class Config:
     distill_scale:float=1. # multiplier of every student's distillation term (a student's 'scale' overrides it)
     ensemble:tuple=() # students learn from the mean logits of the teachers of these seeds on the same fold (): their own seed's
     generations:int=1 # born-again generations: generation k > 1 learns from generation k - 1's student
-    save_models:bool=False # keep every model's selected weights as checkpoints/{run}.final.pth (teachers are always kept)
+    save_models:bool=False # keep every model's selected and last weights as checkpoints/{run}.final.pth and .last.pth (teachers' selected weights are always kept)
 
     def __post_init__(self):
         if isinstance(self.features, dict): self.features = FeatureConfig(**self.features)
@@ -590,7 +590,7 @@ def run_experiment(cfg:Config, # the recipe
                    out_dir=None, # where runs, checkpoints and record.json go (None: a temporary folder, removed afterwards)
                    progress:bool=True, # progress bars and a line per finished model
                    data:tuple|None=None, # (df, feats, splits) already loaded by `load_data(cfg)`
-                   save_models:bool|None=None, # keep every model's selected weights as checkpoints/{run}.final.pth (None: `cfg.save_models`)
+                   save_models:bool|None=None, # keep every model's selected and last weights as checkpoints/{run}.final.pth and .last.pth (None: `cfg.save_models`)
                   )->dict: # the result record
     "Teacher then students for every seed and fold of `cfg`, selected on validation, scored on test; resumable"
     if out_dir is None:
@@ -636,6 +636,8 @@ def run_experiment(cfg:Config, # the recipe
                     with atomic_open(ckdir/f"{run_name(f, s, teacher_name)}.final.pth", 'wb') as fh: torch.save(keep, fh)
                 elif save:
                     with atomic_open(ckdir/f"{run_name(f, s, model)}.final.pth", 'wb') as fh: torch.save(res.best_state, fh)
+                if save:                       # and the last epoch's weights, of every model
+                    with atomic_open(ckdir/f"{run_name(f, s, model)}.last.pth", 'wb') as fh: torch.save(res.model.state_dict(), fh)
                 atomic_write_text(out/'runs'/f"{run_name(f, s, model)}.json", json.dumps(rec))
                 n = rec['settings'].get('generations', 1)
                 for p in [ckdir/f"{run_name(f, s, model)}.pth"] + [_generation_ckpt(ckdir/f"{run_name(f, s, model)}.pth", g, n) for g in range(1, n)]:

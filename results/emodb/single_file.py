@@ -6,6 +6,7 @@ give its statistics: `FeatureNorm.by_speaker`), so that the recipe can be chosen
 mode it will be used in (`modes.csv`, one row per run, side and mode).
 
 Run from the repository root:  .venv/bin/python results/emodb/single_file.py CANDIDATE [--seeds 0 1 2] [--folds 0 1]
+Both the validation-chosen epoch ('best') and the last epoch ('last') are scored: the shipped model keeps its last.
 Output: results/emodb/single-CANDIDATE/ (runs/, modes/ per run, modes.csv); weights in its checkpoints/ (not committed)
 """
 import argparse, json, sys, time
@@ -40,18 +41,18 @@ def mode_scores(model, norm:FeatureNorm, feats:list, labels, speakers, vocab:lis
     return dict(ua=float(s['ua']), wa=float(s['wa']), utt_true=np.asarray(s['utt_true']).tolist(), utt_pred=np.asarray(s['utt_pred']).tolist())
 
 def score_run(out:Path, run:dict, data, vocab, cfg)->dict:
-    "Both modes on both sides of one finished run (its kept weights and recorded normaliser)"
+    "Both modes on both sides of one finished run, for its validation-chosen ('best') and its last epoch's weights"
     df, feats, splits = data
-    split = splits[run['fold']]
-    net = make_model(cfg, len(vocab), cfg.teacher_attention).eval()
-    net.load_state_dict(torch.load(out/'checkpoints'/f"{run_name(run['fold'], run['seed'], run['model'])}.final.pth", map_location='cpu', weights_only=True))
-    norm = FeatureNorm.from_dict(run['norm'])
-    res = {}
-    for side in ('valid', 'test'):
-        rows = np.asarray(getattr(split, side))
-        for mode in ('single', 'speaker'):
-            res[f"{side}_{mode}"] = mode_scores(net, norm, [feats[i] for i in rows], df['label'].to_numpy()[rows],
-                                                df['speaker'].to_numpy()[rows], vocab, cfg.features, mode)
+    split, norm, res = splits[run['fold']], FeatureNorm.from_dict(run['norm']), {}
+    for epoch, suffix in (('best', 'final'), ('last', 'last')):
+        net = make_model(cfg, len(vocab), cfg.teacher_attention).eval()
+        net.load_state_dict(torch.load(out/'checkpoints'/f"{run_name(run['fold'], run['seed'], run['model'])}.{suffix}.pth", map_location='cpu', weights_only=True))
+        res[epoch] = {}
+        for side in ('valid', 'test'):
+            rows = np.asarray(getattr(split, side))
+            for mode in ('single', 'speaker'):
+                res[epoch][f"{side}_{mode}"] = mode_scores(net, norm, [feats[i] for i in rows], df['label'].to_numpy()[rows],
+                                                           df['speaker'].to_numpy()[rows], vocab, cfg.features, mode)
     return res
 
 if __name__ == '__main__':
@@ -70,7 +71,7 @@ if __name__ == '__main__':
     out = Path(__file__).parent/f"single-{a.candidate}"
     t0 = time.time()
     data = load_data(cfg, progress=False)
-    rec = run_experiment(cfg, out, progress=True, data=data)
+    rec = run_experiment(cfg, out, progress=True, data=data, save_models=True)
     (out/'modes').mkdir(exist_ok=True)
     for f in sorted((out/'runs').glob('*.json')):
         m = out/'modes'/f.name
@@ -80,9 +81,10 @@ if __name__ == '__main__':
     rows = []
     for m in sorted((out/'modes').glob('*.json')):
         r = json.loads(m.read_text())
-        for k, v in r.items():
-            if isinstance(v, dict): rows.append(dict(fold=r['fold'], seed=r['seed'], model=r['model'], side=k.split('_')[0], mode=k.split('_')[1], ua=v['ua'], wa=v['wa']))
+        for epoch in ('best', 'last'):
+            for k, v in r[epoch].items():
+                rows.append(dict(fold=r['fold'], seed=r['seed'], model=r['model'], epoch=epoch, side=k.split('_')[0], mode=k.split('_')[1], ua=v['ua'], wa=v['wa']))
     t = pd.DataFrame(rows)
     atomic_write_text(out/'modes.csv', t.to_csv(index=False))
-    print(t.pivot_table(index=['seed', 'fold'], columns=['side', 'mode'], values='ua').round(3).to_string())
+    print(t.pivot_table(index=['seed', 'fold'], columns=['epoch', 'side', 'mode'], values='ua').round(3).to_string())
     print(f"done in {time.time() - t0:.0f} s")
