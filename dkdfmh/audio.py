@@ -12,18 +12,22 @@ import soundfile as sf
 import soxr
 
 # %% auto 0
-__all__ = ['MIN_RATE', 'MAX_RATE', 'MAX_DURATION', 'AUDIO_EXTS', 'AudioError', 'check_rate', 'load_audio', 'as_signal',
-           'find_emodb', 'atomic_open', 'atomic_write_bytes', 'atomic_write_text', 'writable_target', 'atomic_save_npy']
+__all__ = ['MIN_RATE', 'MAX_RATE', 'MAX_DURATION', 'AUDIO_EXTS', 'FileProblem', 'AudioError', 'check_rate', 'load_audio',
+           'as_signal', 'find_emodb', 'atomic_open', 'atomic_write_bytes', 'atomic_write_text', 'writable_target',
+           'atomic_save_npy']
 
 # %% ../nbs/00_audio.ipynb
-class AudioError(ValueError):
-    "A file that cannot be used as speech audio; the message names the file and the problem."
+class FileProblem(ValueError):
+    "A file that cannot be used; the message names the file and the problem (`AudioError`, `dkdfmh.modelfile.ModelFileError`)"
     def __init__(self, path, # the offending file
                  problem:str, # what is wrong with it
                 ):
         self.path,self.problem = str(path),problem
         super().__init__(f"{self.path}: {problem}")
     def __reduce__(self): return (type(self), (self.path, self.problem))
+
+class AudioError(FileProblem):
+    "A file that cannot be used as speech audio; the message names the file and the problem."
 
 # %% ../nbs/00_audio.ipynb
 def _sample_chunk(path):

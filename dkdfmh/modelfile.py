@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 from . import __version__
-from .audio import atomic_open, atomic_write_bytes
+from .audio import FileProblem, atomic_open, atomic_write_bytes
 from .features import FeatureConfig
 from .norm import FeatureNorm
 from .model import DKDFMH
@@ -25,14 +25,8 @@ MODEL_FORMAT = 'dkdfmh-model' # the `format` entry of a model file's metadata
 MODEL_FORMAT_VERSION = 3 # 3: safetensors + JSON (1 and 2 were torch pickles, read only with trusted=True)
 MAX_MODEL_BYTES = 256 << 20 # larger files are refused before they are read (a dkdfmh model is well under 2 MB)
 
-class ModelFileError(ValueError):
+class ModelFileError(FileProblem):
     "A file that cannot be loaded as a model; the message names the file and the problem"
-    def __init__(self, path, # the offending file
-                 problem:str, # what is wrong with it
-                ):
-        self.path, self.problem = str(path), problem
-        super().__init__(f"{self.path}: {problem}")
-    def __reduce__(self): return (type(self), (self.path, self.problem))
 
 @dataclass
 class ModelBundle:

@@ -30,14 +30,15 @@ HERE, ROOT = Path(__file__).parent, Path(__file__).parents[2]
 VOCAB = ['angry', 'happy', 'neutral', 'sad']
 
 def runs_table(cand:str)->pd.DataFrame:
-    "One row per finished run of a candidate: valid and test UA in both modes, the test utterances, the last epoch's scores"
+    "One row per finished run of a candidate, epoch ('best': chosen on validation, 'last') and mode: valid and test UA, test utterances"
     rows = []
     for m in sorted((HERE/f"single-{cand}"/'modes').glob('*.json')):
         r, run = json.loads(m.read_text()), json.loads((HERE/f"single-{cand}"/'runs'/m.name).read_text())
-        for mode in ('single', 'speaker'):
-            rows.append(dict(candidate=cand, fold=r['fold'], seed=r['seed'], mode=mode, valid=r[f'valid_{mode}']['ua'], test=r[f'test_{mode}']['ua'],
-                             utt_true=r[f'test_{mode}']['utt_true'], utt_pred=r[f'test_{mode}']['utt_pred'], best_epoch=run['best_epoch'],
-                             norm=run['norm']['how'], last_test=run['last']['ua'], last_true=run['last']['utt_true'], last_pred=run['last']['utt_pred']))
+        for epoch in ('best', 'last'):
+            for mode in ('single', 'speaker'):
+                v, t = r[epoch][f'valid_{mode}'], r[epoch][f'test_{mode}']
+                rows.append(dict(candidate=cand, fold=r['fold'], seed=r['seed'], epoch=epoch, mode=mode, valid=v['ua'], test=t['ua'],
+                                 utt_true=t['utt_true'], utt_pred=t['utt_pred'], best_epoch=run['best_epoch']))
     return pd.DataFrame(rows)
 
 def complete(t:pd.DataFrame)->pd.DataFrame:
@@ -45,29 +46,29 @@ def complete(t:pd.DataFrame)->pd.DataFrame:
     seeds = [s for s in sorted(t.seed.unique()) if all(len(g[g.seed == s].fold.unique()) == 5 for _, g in t.groupby('candidate'))]
     return t[t.seed.isin(seeds)]
 
-def pooled(t:pd.DataFrame, true='utt_true', pred='utt_pred')->pd.Series:
+def pooled(t:pd.DataFrame)->pd.Series:
     "Per seed, UA pooled over the test utterances of the five folds"
-    return pd.Series({s: _ua(np.concatenate(g[true].tolist()), np.concatenate(g[pred].tolist()), 4) for s, g in t.groupby('seed')})
+    return pd.Series({s: _ua(np.concatenate(g.utt_true.tolist()), np.concatenate(g.utt_pred.tolist()), 4) for s, g in t.groupby('seed')})
 
 def pm(x:pd.Series)->str: return f"{100 * x.mean():.1f} ± {100 * (x.std(ddof=1) if len(x) > 1 else 0.):.1f}"
 
+def fold_pm(g:pd.DataFrame)->str: return f"{100 * g.test.mean():.1f} ± {100 * g.test.std(ddof=1):.1f}"
+
 def choose()->dict:
-    "The recipe, its nested estimate and the chosen recipe's own cross-validated scores"
+    "The recipe (best mean validation UA of the shipped kind of model: last epoch, single file), its nested estimate, and its own scores"
     t = complete(pd.concat([runs_table(c) for c in CANDIDATES if (HERE/f"single-{c}"/'modes').is_dir()]))
     if t.empty: sys.exit("pretrained.py: no candidate has every fold of a seed yet: run single_file.py first")
-    single = t[t['mode'] == 'single']
-    recipe = single.groupby('candidate').valid.mean().idxmax()
-    nested = nested_selection(single, n_classes=4)
+    ship = t[(t.epoch == 'last') & (t['mode'] == 'single')]
+    recipe = ship.groupby('candidate').valid.mean().idxmax()
+    nested = nested_selection(ship, n_classes=4)
     mine = t[t.candidate == recipe]
-    one, spk = mine[mine['mode'] == 'single'], mine[mine['mode'] == 'speaker']
-    fold_ua = lambda g, col: f"{100 * g[col].mean():.1f} ± {100 * g[col].std(ddof=1):.1f}"
-    return dict(recipe=recipe, settings={k: v for k, v in CANDIDATES[recipe].items() if k != 'students'}, seeds=sorted(int(s) for s in t.seed.unique()),
-                candidates={c: dict(valid_single=float(g.valid.mean()), test_single=pm(pooled(g))) for c, g in single.groupby('candidate')},
-                nested=dict(single=pm(nested['nested']), choices={int(k): v for k, v in nested['choices'].candidate.items()},
+    part = lambda epoch, mode: mine[(mine.epoch == epoch) & (mine['mode'] == mode)]
+    scores = {f"{e}_{m}": dict(ua=pm(pooled(part(e, m))), folds=fold_pm(part(e, m))) for e in ('best', 'last') for m in ('single', 'speaker')}
+    return dict(recipe=recipe, settings={k: v for k, v in CANDIDATES[recipe].items() if k != 'students'}, seeds=sorted(int(x) for x in t.seed.unique()),
+                candidates={c: dict(valid=float(g.valid.mean()), test=pm(pooled(g))) for c, g in ship.groupby('candidate')},
+                nested=dict(ua=pm(nested['nested']), choices={int(k): v for k, v in nested['choices'].candidate.items()},
                             test_chosen=[nested['test_chosen'][0], pm(nested['test_chosen'][1])]),
-                single=dict(chosen=pm(pooled(one)), chosen_folds=fold_ua(one, 'test'), last=pm(pooled(one, 'last_true', 'last_pred')) if one.norm.iloc[0] != 'speaker' else None),
-                speaker=dict(chosen=pm(pooled(spk)), chosen_folds=fold_ua(spk, 'test'), last=pm(pooled(spk, 'last_true', 'last_pred')) if spk.norm.iloc[0] == 'speaker' else None),
-                epochs=[int(e) + 1 for e in one.best_epoch])
+                scores=scores, epochs=sorted(int(e) + 1 for e in part('best', 'single').best_epoch))
 
 def train_final(recipe:str, seed:int, precision:str)->tuple:
     "The recipe on every utterance of the ten speakers; its last epoch"
@@ -104,8 +105,8 @@ library's recipes (`{recipe}` in `results/emodb/single_file.py`): {settings}. Tr
 all {n} utterances of the ten speakers; the last of {epochs} epochs kept (no speaker is left to choose an epoch on;
 the one-cycle schedule ends annealed).
 
-The recipe was chosen among {n_cand} candidates ({cands}) by their mean validation UA in single-file mode over every
-fold and seed: the test speakers never took part in the choice.
+The recipe was chosen among {n_cand} candidates by their mean validation UA as shipped (last epoch, single-file mode)
+over every fold and seed ({cands}): the test speakers never took part in the choice.
 
 ## How well it does on speakers it has not heard
 Speaker-independent cross-validation on EMO-DB with the same recipe: 5 folds of 2 test speakers, 1 validation speaker
@@ -114,15 +115,16 @@ utterances pooled over the five folds, mean ± std over seeds (fold by fold: mea
 
 | mode | epoch | UA (%) | fold by fold |
 |---|---|---|---|
-| single file (nothing but the recording) | chosen on the validation speaker | {s_chosen} | {s_folds} |
-| single file | last (as shipped) | {s_last} | |
-| with `--speaker` recordings (all of the test speaker's other recordings) | chosen on the validation speaker | {k_chosen} | {k_folds} |
-| nested: the recipe chosen per fold on its validation speaker, single file | chosen | {nested} | |
-| for comparison, the candidate a test-score choice would take ({tc}) | chosen | {tc_ua} | |
+| **single file** (nothing but the recording) | **last (as shipped)** | **{last_single}** | {last_single_f} |
+| with `--speaker` recordings (all of the test speaker's other recordings) | last (as shipped) | {last_speaker} | {last_speaker_f} |
+| single file | chosen on the validation speaker | {best_single} | {best_single_f} |
+| with `--speaker` recordings | chosen on the validation speaker | {best_speaker} | {best_speaker_f} |
+| nested: the candidate chosen per fold on its validation speaker (last epoch, single file) | last | {nested} | |
+| for comparison, the candidate a choice on the test scores would take (`{tc}`) | last | {tc_ua} | |
 
 {speaker_line}
-Classical baseline on the same folds (log filterbank mean and std, logistic regression, global standardisation:
-single-file as well): {baseline} UA.
+Classical baseline on the same folds (log filterbank mean and std, logistic regression, standardised with the training
+speakers' statistics, so single-file as well): {baseline} UA.
 
 ## What it was not trained on
 German read speech by ten adult actors, acted emotions, studio quality. Expect lower accuracy, and check before
@@ -146,26 +148,25 @@ def baseline_ua(norm:str)->str:
     return f"{100 * b['summary'][f'logreg_{norm}']['ua_mean']:.1f}"
 
 def write_card(cv:dict, info:dict)->str:
-    d = dict(cv['speaker_diff'])
+    d, sc = dict(cv['speaker_diff']), cv['scores']
     diff = f"{d['mean']:+.1f} ± {d['sd']:.1f} UA points per fold and seed ({d['wins']} of {d['n']} runs better)"
     speaker_line = (f"Giving `--speaker` recordings changes the single-file score by {diff}"
                     + (": this model does best on one file alone, so `--speaker` is offered but not advised." if d['mean'] < 0 else "."))
-    nested, cands = cv['nested'], ', '.join(f"`{c}` {v['valid_single'] * 100:.1f}" for c, v in cv['candidates'].items())
+    nested, cands = cv['nested'], '; '.join(f"`{c}` {v['valid'] * 100:.1f} validation, {v['test']} test" for c, v in cv['candidates'].items())
     text = CARD.format(file=PRETRAINED['pretrained'], recipe=cv['recipe'], settings=', '.join(f"{k}={v}" for k, v in cv['settings'].items()),
                        n_cand=len(cv['candidates']), cands=cands + ' validation UA', seeds=', '.join(map(str, cv['seeds'])),
-                       seeds_args=' '.join(map(str, cv['seeds'])), s_chosen=cv['single']['chosen'], s_folds=cv['single']['chosen_folds'],
-                       s_last=cv['single']['last'] or 'not measured', k_chosen=cv['speaker']['chosen'], k_folds=cv['speaker']['chosen_folds'],
-                       nested=nested['single'], tc=nested['test_chosen'][0], tc_ua=nested['test_chosen'][1], speaker_line=speaker_line,
+                       seeds_args=' '.join(map(str, cv['seeds'])), **{k: v['ua'] for k, v in sc.items()}, **{f"{k}_f": v['folds'] for k, v in sc.items()},
+                       nested=nested['ua'], tc=nested['test_chosen'][0], tc_ua=nested['test_chosen'][1], speaker_line=speaker_line,
                        baseline=cv['baseline'], **info)
     return text
 
 def cross_validation()->dict:
     cv = choose()
     t = complete(runs_table(cv['recipe']))
-    w = t.pivot_table(index=['fold', 'seed'], columns='mode', values='test')
+    w = t[t.epoch == 'last'].pivot_table(index=['fold', 'seed'], columns='mode', values='test')
     diff = 100 * (w['speaker'] - w['single'])
     cv['speaker_diff'] = dict(mean=float(diff.mean()), sd=float(diff.std(ddof=1)), wins=int((diff > 0).sum()), n=len(diff))
-    cv['baseline'] = baseline_ua(t.norm.iloc[0] if t.norm.iloc[0] != 'speaker' else 'global')
+    cv['baseline'] = baseline_ua('global')                      # the baseline's single-file counterpart: training speakers' statistics
     return cv
 
 if __name__ == '__main__':
@@ -177,7 +178,8 @@ if __name__ == '__main__':
     keep_freed_memory()
     t0, cv = time.time(), cross_validation()
     out = ROOT/'dkdfmh'/'pretrained'/PRETRAINED['pretrained']
-    print(f"recipe {cv['recipe']}: single-file CV UA {cv['single']['chosen']} (nested {cv['nested']['single']}), with --speaker {cv['speaker']['chosen']}")
+    print(f"recipe {cv['recipe']}: as shipped (last epoch) single-file CV UA {cv['scores']['last_single']['ua']} (nested {cv['nested']['ua']}), "
+          f"with --speaker {cv['scores']['last_speaker']['ua']}")
     if a.card_only:
         from dkdfmh.inference import load_model
         meta = load_model('pretrained', device='cpu').info['meta']
@@ -190,8 +192,8 @@ if __name__ == '__main__':
         meta = dict(name='pretrained', trained_by='results/emodb/pretrained.py', corpus='emodb', classes=VOCAB, recipe=cv['recipe'],
                     settings=cv['settings'], **info, data='EMO-DB (Burkhardt et al. 2005), all ten speakers; research use',
                     cv=dict(protocol='speaker-independent, 5 folds of 2 test speakers, 1 validation speaker', seeds=cv['seeds'],
-                            single_file_ua=cv['single']['chosen'], single_file_last_ua=cv['single']['last'], nested_single_file_ua=cv['nested']['single'],
-                            with_speaker_ua=cv['speaker']['chosen'], baseline_ua=cv['baseline']), card='MODEL_CARD.md')
+                            single_file_ua=cv['scores']['last_single']['ua'], nested_single_file_ua=cv['nested']['ua'],
+                            with_speaker_ua=cv['scores']['last_speaker']['ua'], baseline_ua=cv['baseline']), card='MODEL_CARD.md')
         save_model(out, fit.model, dls.vocab, cfg.features, meta=meta, norm=dls.norm)
         print(f"wrote {out} ({out.stat().st_size / 1e3:.0f} kB) in {time.time() - t0:.0f} s")
     info['kb'] = round(out.stat().st_size / 1e3)
