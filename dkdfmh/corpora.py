@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import soundfile as sf
-from .audio import AudioError
+from .audio import AudioError, AUDIO_EXTS
 
 # %% auto 0
 __all__ = ['COLUMNS', 'PAPER_CLASSES', 'LABEL_ALIASES', 'EMODB_LETTERS', 'EMODB_GENDER', 'IEMOCAP_LABELS', 'RAVDESS_EMOTIONS',
-           'CREMAD_EMOTIONS', 'CREMAD_SENTENCES', 'AUDIO_EXTS', 'CORPORA', 'CorpusLayoutError', 'normalize_label',
-           'load_emodb', 'parse_emo_evaluation', 'load_iemocap', 'load_ravdess', 'load_cremad', 'load_tess',
-           'load_folder', 'load_csv', 'load_synthetic', 'load_corpus', 'summary']
+           'CREMAD_EMOTIONS', 'CREMAD_SENTENCES', 'CORPORA', 'CorpusLayoutError', 'normalize_label', 'load_emodb',
+           'parse_emo_evaluation', 'load_iemocap', 'load_ravdess', 'load_cremad', 'load_tess', 'load_folder',
+           'load_csv', 'load_synthetic', 'load_corpus', 'summary']
 
 # %% ../nbs/02_corpora.ipynb
 COLUMNS = ['path', 'corpus', 'speaker', 'group', 'label', 'raw_label', 'duration']
@@ -289,8 +289,6 @@ def load_tess(root, # folder holding the OAF_*/YAF_* folders (at any depth)
     return _finish(rows, 'tess', root, classes, on_bad_audio)
 
 # %% ../nbs/02_corpora.ipynb
-AUDIO_EXTS = ('.wav', '.flac', '.aif', '.aiff')
-
 def _speaker_from(regex, name:str, path)->str:
     m = regex.search(name)
     if not m: raise ValueError(f"{path}: speaker_regex {regex.pattern!r} does not match the file name {name!r}")
