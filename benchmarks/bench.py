@@ -129,13 +129,13 @@ def worker_train(a)->dict:
     "Bare training loop: Adam (the library's constants), batch 32, real segments; CE teacher or DKD student"
     import numpy as np, torch, torch.nn.functional as F
     if a.threads: torch.set_num_threads(a.threads)
-    from dkdfmh.model import DKDFMH
+    from dkdfmh.model import HeadFusionCNN
     from dkdfmh.losses import dkd_loss
     dev = torch.device(a.device)
     X, y = emodb_segments()
     X, y = torch.from_numpy(X), torch.from_numpy(y)
     torch.manual_seed(0)
-    model = DKDFMH().to(dev)
+    model = HeadFusionCNN().to(dev)
     if a.channels_last: model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=1e-6)
     if a.plain:
@@ -144,7 +144,7 @@ def worker_train(a)->dict:
     fm = torch.compile(model) if a.compile else model
     teacher, table = None, None
     if a.loss == 'dkd':
-        teacher = DKDFMH().to(dev).eval()
+        teacher = HeadFusionCNN().to(dev).eval()
         if a.channels_last: teacher = teacher.to(memory_format=torch.channels_last)
         if a.cache:
             with torch.no_grad(): table = torch.cat([teacher(X[i:i+256].to(dev)) for i in range(0, len(X), 256)])
@@ -176,11 +176,11 @@ def worker_train(a)->dict:
 def worker_infer(a)->dict:
     "Bare inference: eval-mode forward of batches of 32 segments (no grad)"
     import torch
-    from dkdfmh.model import DKDFMH
+    from dkdfmh.model import HeadFusionCNN
     X, _ = emodb_segments()
     X = torch.from_numpy(X[:32 * 8])
     torch.manual_seed(0)
-    m = DKDFMH().eval()
+    m = HeadFusionCNN().eval()
     if a.channels_last: m = m.to(memory_format=torch.channels_last)
     with torch.inference_mode():
         for i in range(2): m(X[:32])
@@ -326,7 +326,7 @@ def sec_features(R, quick):
 def sec_inference(R, quick):
     import numpy as np, soundfile as sf, torch
     from dkdfmh.audio import load_audio
-    from dkdfmh.model import DKDFMH
+    from dkdfmh.model import HeadFusionCNN
     from dkdfmh.inference import Predictor
     wavs = sorted((emodb_root()/'wav').glob('*.wav'))
     speech = np.concatenate([load_audio(w) for w in wavs[:40]])           # 100+ s of real speech
@@ -335,7 +335,7 @@ def sec_inference(R, quick):
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as d:
         for variant in ('default format', 'channels_last'):
-            model = DKDFMH().eval()
+            model = HeadFusionCNN().eval()
             if variant == 'channels_last': model = model.to(memory_format=torch.channels_last)
             pred = Predictor(model, ['angry', 'happy', 'neutral', 'sad'], device='cpu')
             for dur in (1, 10, 60):

@@ -13,7 +13,7 @@ from torch import nn
 from .audio import AudioError, load_audio, as_signal, atomic_open, AUDIO_EXTS
 from .features import FeatureConfig, logfbank, segment, segment_starts, n_frames
 from .norm import FeatureNorm, frame_stats
-from .model import DKDFMH, pick_device, resolve_precision, autocast
+from .model import HeadFusionCNN, pick_device, resolve_precision, autocast
 from .modelfile import ModelFileError, ModelBundle, read_model, write_model, export_onnx, OnnxNet, as_norm
 from fastcore.basics import patch_to
 
@@ -296,7 +296,7 @@ def model_path(model, # a model file's path, or the name of a shipped model ('pr
     return Path(model)
 
 def save_model(path, # file to write (e.g. 'emotion.safetensors')
-               model:DKDFMH, # the trained network
+               model:HeadFusionCNN, # the trained network
                vocab:list, # class names in logit order
                features:FeatureConfig=FeatureConfig(), # the front end it was trained with (or its dict)
                meta:dict|None=None, # free JSON-able information, e.g. the training record's summary

@@ -14,7 +14,7 @@ from . import __version__
 from .audio import FileProblem, atomic_open, atomic_write_bytes
 from .features import FeatureConfig
 from .norm import FeatureNorm
-from .model import DKDFMH
+from .model import HeadFusionCNN
 
 # %% auto 0
 __all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'MAX_MODEL_BYTES', 'ModelFileError', 'ModelBundle', 'arch_of', 'as_norm',
@@ -39,8 +39,8 @@ class ModelBundle:
     info:dict=field(default_factory=dict) # where it came from: source, kind, format_version, dkdfmh_version
 
 def arch_of(model:nn.Module)->dict:
-    "The constructor arguments of a `DKDFMH` network"
-    if not isinstance(model, DKDFMH): raise TypeError(f"save_model: needs a dkdfmh.model.DKDFMH, got {type(model).__name__}")
+    "The constructor arguments of a `HeadFusionCNN` network"
+    if not isinstance(model, HeadFusionCNN): raise TypeError(f"save_model: needs a dkdfmh.model.HeadFusionCNN, got {type(model).__name__}")
     return dict(n_classes=model.n_classes, heads=model.heads, attn_dim=model.attn_dim, attention=model.use_attention)
 
 def as_norm(norm, # a fitted `FeatureNorm`, its dict, or None / 'none'
@@ -72,7 +72,7 @@ def _nonfinite(tensors:dict)->list:
     return [k for k, t in tensors.items() if t.is_floating_point() and not torch.isfinite(t).all()]
 
 def write_model(path, # file to write (by convention `.safetensors`)
-                model:DKDFMH, # the trained network
+                model:HeadFusionCNN, # the trained network
                 vocab:list, # class names in logit order
                 features:FeatureConfig=FeatureConfig(), # the front end it was trained with (or its dict)
                 norm=None, # the fitted feature normaliser (`FeatureNorm` or its dict; None: none)
@@ -131,7 +131,7 @@ def build_model(d:dict, # settings: arch, vocab, features, norm (optional); and 
     fc = sd.get('fc.weight') if isinstance(sd, dict) else None
     if fc is not None and fc.shape[0] != len(vocab):
         raise ModelFileError(path, f"the weights' classifier has {fc.shape[0]} outputs but the vocabulary has {len(vocab)} classes {vocab}")
-    try: model = DKDFMH(**arch)
+    try: model = HeadFusionCNN(**arch)
     except (TypeError, ValueError) as e: raise ModelFileError(path, f"bad architecture {arch}: {e}") from None
     try: model.load_state_dict(sd)
     except (RuntimeError, TypeError, AttributeError) as e:
@@ -209,7 +209,7 @@ def export_onnx(bundle:ModelBundle, # a model read by `read_model` (or built by 
                 path, # the .onnx file to write (atomically)
                )->Path:
     "Write `bundle`'s network as ONNX with a dynamic batch axis, its settings in the file's metadata"
-    if not isinstance(bundle.model, DKDFMH): raise ModelFileError(bundle.info.get('source', '<model>'), "only a PyTorch dkdfmh network can be exported to ONNX")
+    if not isinstance(bundle.model, HeadFusionCNN): raise ModelFileError(bundle.info.get('source', '<model>'), "only a PyTorch dkdfmh network can be exported to ONNX")
     model = bundle.model.cpu().eval()
     fc = bundle.features
     x = torch.zeros(2, fc.seg_frames, fc.nfilt)

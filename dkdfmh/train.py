@@ -24,7 +24,7 @@ from .audio import atomic_open, atomic_write_text
 from .features import FeatureConfig, extract_features, default_cache_dir
 from .corpora import load_corpus
 from .splits import make_splits
-from .model import DKDFMH, pick_device, resolve_precision, autocast, PRECISIONS
+from .model import HeadFusionCNN, pick_device, resolve_precision, autocast, PRECISIONS
 from .data import (SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, SpecAugment, SegmentMixup, SpeakerShift,
                          class_weights, perturbed_features)
 from .metrics import UtteranceWA, UtteranceUA, utterance_scores
@@ -304,8 +304,8 @@ class FitResult:
         "A copy of the model with the validation-selected weights"
         m = copy.deepcopy(self.model); m.load_state_dict(self.best_state); return m
 
-def make_model(cfg:Config, n_classes:int, attention:bool=True)->DKDFMH:
-    return DKDFMH(n_classes=n_classes, heads=cfg.heads, attn_dim=cfg.attn_dim, attention=attention)
+def make_model(cfg:Config, n_classes:int, attention:bool=True)->HeadFusionCNN:
+    return HeadFusionCNN(n_classes=n_classes, heads=cfg.heads, attn_dim=cfg.attn_dim, attention=attention)
 
 def augmentation_cbs(cfg:Config, # the recipe (time_masks, freq_masks and their widths; mixup)
                     )->list: # SpecAugment and / or SegmentMixup callbacks
