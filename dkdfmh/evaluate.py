@@ -25,9 +25,9 @@ from .data import make_vocab
 # %% auto 0
 __all__ = ['NORMALIZE', 'METHOD_NAMES', 'PAPER_TABLE1', 'ABLATION_STUDENTS', 'evaluate', 'plot_confusion', 'save_figure',
            'utterance_stats', 'speaker_standardize', 'make_classifier', 'baseline_scores', 'baseline_experiment',
-           'scores_from_confusion', 'record_models', 'model_summary', 'summarize', 'method_name', 'protocol_label',
-           'summary_table', 'to_markdown', 'write_table', 'ablation_table', 'rename_models', 'merge_records',
-           'beta_table', 'plot_beta_sweep', 'best_model', 'report', 'ablation', 'beta_sweep']
+           'scores_from_confusion', 'record_models', 'model_summary', 'summarize', 'method_name', 'pm',
+           'protocol_label', 'summary_table', 'to_markdown', 'write_table', 'ablation_table', 'rename_models',
+           'merge_records', 'beta_table', 'plot_beta_sweep', 'best_model', 'report', 'ablation', 'beta_sweep']
 
 # %% ../nbs/09_evaluate.ipynb
 def evaluate(model, # a `torch.nn.Module` or a fastai `Learner`
@@ -290,10 +290,14 @@ def method_name(model:str, # model name in a record
     if model.startswith('dkd_beta'): return f"DKD, beta {model[len('dkd_beta'):]}"
     return METHOD_NAMES.get(model, model)
 
-def _pm(m, s, n_seeds):
-    "'74.3 ± 1.2' in percent (no ± with one seed)"
-    if m is None or not np.isfinite(m): return ''
-    return f"{100*m:.1f}" + (f" ± {100*s:.1f}" if n_seeds > 1 else '')
+def pm(mean, # a mean (None or NaN: '')
+       std, # its standard deviation (NaN: left out)
+       n:int, # how many values the mean is of: no ± for one
+       scale:float=100., # 100: fractions shown as percent; 1: values as they are
+      )->str: # e.g. '74.3 ± 1.2'
+    "The library's one way to write a mean and its spread"
+    if mean is None or not np.isfinite(mean): return ''
+    return f"{scale * mean:.1f}" + (f" ± {scale * std:.1f}" if n > 1 and std is not None and np.isfinite(std) else '')
 
 def _protocol(p):
     "'random' for every spelling of the random protocol ('random', 'random (speakers mixed)'), else as is"
@@ -314,8 +318,8 @@ def summary_table(record:dict, # a result record
     rows = []
     for m in record_models(record):
         s = model_summary(record, m, which)
-        rows.append(dict(model=m, method=method_name(m, record), WA=_pm(s['wa_mean'], s['wa_std'], s['n_seeds']),
-                         UA=_pm(s['ua_mean'], s['ua_std'], s['n_seeds']),
+        rows.append(dict(model=m, method=method_name(m, record), WA=pm(s['wa_mean'], s['wa_std'], s['n_seeds']),
+                         UA=pm(s['ua_mean'], s['ua_std'], s['n_seeds']),
                          **{k: 100 * s[k] for k in ('wa_mean', 'wa_std', 'ua_mean', 'ua_std', 'fold_ua_mean', 'fold_ua_std')},
                          n_folds=s['n_folds'], n_seeds=s['n_seeds'], protocol=record.get('protocol'), corpus=record.get('corpus')))
     t = pd.DataFrame(rows).set_index('model')

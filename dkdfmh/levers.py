@@ -11,7 +11,7 @@ import pandas as pd
 from .audio import atomic_write_text
 from .data import FeatureNorm, make_vocab
 from .train import Config, load_data, run_experiment, suggest_lr
-from .evaluate import baseline_experiment, summarize, model_summary, to_markdown
+from .evaluate import baseline_experiment, summarize, model_summary, to_markdown, pm
 
 # %% auto 0
 __all__ = ['LEVERS', 'RECIPES', 'taught_by', 'paired_differences', 'paired_summary', 'distill_variants', 'lever_config',
@@ -126,8 +126,6 @@ def normalised_baseline(df:pd.DataFrame, # corpus table (label; speaker for norm
     return rec
 
 # %% ../nbs/13_levers.ipynb
-def _pm(m, s, n): return '' if m is None or not np.isfinite(m) else f"{100*m:.1f}" + (f" ± {100*s:.1f}" if n > 1 and np.isfinite(s) else '')
-
 def lever_rows(lever:str, # the lever's name
                record:dict, # its `run_experiment` record (teacher and students)
                baseline:dict|None=None, # `normalised_baseline` record on the same folds and normalisation
@@ -155,12 +153,12 @@ def lever_rows(lever:str, # the lever's name
             spec = {k: v for k, v in cfg.students.get(m, {}).items() if (k, v) != ('loss', 'dkd')}   # what the student itself sets
         x = s or t   # the student's seeds and folds (the teacher's when there is no student)
         rows.append(dict(lever=lever, student=m or '', settings=', '.join(f"{k}={v}" for k, v in {**settings, **spec}.items()) or 'paper',
-                         teacher_UA=_pm(t['ua_mean'], t['ua_std'], t['n_seeds']), student_UA=_pm(s['ua_mean'], s['ua_std'], s['n_seeds']) if s else '',
+                         teacher_UA=pm(t['ua_mean'], t['ua_std'], t['n_seeds']), student_UA=pm(s['ua_mean'], s['ua_std'], s['n_seeds']) if s else '',
                          dUA=('' if not pu else f"{100*pu['mean']:+.1f} ± {100*pu['sd']:.1f}" if pu['n'] > 1 else f"{100*pu['mean']:+.1f}"),
                          dUA_CI=f"[{100*pu['lo']:+.1f}, {100*pu['hi']:+.1f}]" if pu and pu['n'] > 1 else '',
-                         wins=f"{pu['wins']}/{pu['n']}" if pu else '', teacher_WA=_pm(t['wa_mean'], t['wa_std'], t['n_seeds']),
-                         student_WA=_pm(s['wa_mean'], s['wa_std'], s['n_seeds']) if s else '', dWA=f"{100*pw['mean']:+.1f}" if pw else '',
-                         baseline_UA=_pm(b['ua_mean'], b['ua_std'], b['n_seeds']) if b else '', baseline_WA=_pm(b['wa_mean'], b['wa_std'], b['n_seeds']) if b else '',
+                         wins=f"{pu['wins']}/{pu['n']}" if pu else '', teacher_WA=pm(t['wa_mean'], t['wa_std'], t['n_seeds']),
+                         student_WA=pm(s['wa_mean'], s['wa_std'], s['n_seeds']) if s else '', dWA=f"{100*pw['mean']:+.1f}" if pw else '',
+                         baseline_UA=pm(b['ua_mean'], b['ua_std'], b['n_seeds']) if b else '', baseline_WA=pm(b['wa_mean'], b['wa_std'], b['n_seeds']) if b else '',
                          teacher_ua=100*t['ua_mean'], student_ua=100*s['ua_mean'] if s else np.nan, d_ua=100*pu['mean'] if pu else np.nan,
                          d_ua_sd=100*pu['sd'] if pu else np.nan, baseline_ua=100*b['ua_mean'] if b else np.nan, n_pairs=pu['n'] if pu else 0,
                          n_folds=x['n_folds'], n_seeds=x['n_seeds']))

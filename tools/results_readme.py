@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 R = ROOT/'results'/'emodb'
 STUDENTS = ('kd', 'tckd', 'nckd', 'dkd')
 
-def pm(mean, std, n): return f"{mean:.1f}" if n < 2 else f"{mean:.1f} ± {std:.1f}"
+from dkdfmh.evaluate import pm as _pm
+def pm(mean, std, n): return _pm(mean, std, n, scale=1.)   # the library's formatter, for values already in percent
 
 def seeds_text(n): return f"{n} seed{'s' if n != 1 else ''}"
 
