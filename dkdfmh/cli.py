@@ -272,17 +272,6 @@ def selected_weights(out, # the folder `run_experiment(..., save_models=True)` w
     raise UsageError(f"{p}: no kept weights of {model} (fold {fold}, seed {seed}): {why}, or use another --out folder")
 
 # %% ../nbs/11_cli.ipynb
-def _method_names(cfg)->dict:
-    "Readable names of the config's students, with their actual settings"
-    out = {}
-    for name in cfg.students:
-        s = cfg.student_settings(name)
-        x = (f", term x {s['scale']:g}" if s.get('scale', 1.) != 1. else '') + (f", {s['epochs']} epochs" if 'epochs' in s else '')
-        out[name] = {'dkd': f"DKDFMH (DKD, alpha {s['alpha']:g}, beta {s['beta']:g}, T {s['T']:g}{x})",
-                     'kd': f"CNN + multi-head attention + KD (T {s['T']:g}{x})",
-                     'tckd': f"TCKD only (T {s['T']:g}{x})", 'nckd': f"NCKD only (T {s['T']:g}{x})"}.get(s['loss'], name)
-    return out
-
 def _load_data(cfg, progress:bool)->tuple:
     "`dkdfmh.train.load_data(cfg)`, with `--folds` checked against the folds it gives"
     from dkdfmh.train import load_data
@@ -350,7 +339,8 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
     from dkdfmh.inference import save_model
     keep_freed_memory()   # a training process: freed batch memory reused, not handed back to the kernel (`08_train`)
     record = run_experiment(cfg, out, progress=not quiet, data=data, save_models=True)   # every model's selected weights kept
-    record['methods'] = _method_names(cfg)
+    from dkdfmh.evaluate import method_names
+    record['methods'] = method_names(cfg)
     fold, seed = folds[0], cfg.seeds[0]
     name = deployed_model(record, fold, seed, deploy)
     net = make_model(cfg, len(record['vocab']), attention=cfg.teacher_attention or name != 'cnn')

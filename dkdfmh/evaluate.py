@@ -25,7 +25,7 @@ from .data import make_vocab
 # %% auto 0
 __all__ = ['NORMALIZE', 'METHOD_NAMES', 'PAPER_TABLE1', 'ABLATION_STUDENTS', 'evaluate', 'plot_confusion', 'save_figure',
            'utterance_stats', 'speaker_standardize', 'make_classifier', 'baseline_scores', 'baseline_experiment',
-           'scores_from_confusion', 'record_models', 'model_summary', 'summarize', 'method_name', 'pm',
+           'scores_from_confusion', 'record_models', 'model_summary', 'summarize', 'method_names', 'method_name', 'pm',
            'protocol_label', 'summary_table', 'to_markdown', 'write_table', 'ablation_table', 'rename_models',
            'merge_records', 'beta_table', 'plot_beta_sweep', 'best_model', 'report', 'ablation', 'beta_sweep']
 
@@ -279,6 +279,18 @@ def summarize(record:dict, # a result record
 # %% ../nbs/09_evaluate.ipynb
 METHOD_NAMES = {'cnn': 'CNN', 'teacher': 'CNN + multi-head attention', 'kd': 'CNN + multi-head attention + KD',
                 'tckd': 'TCKD only', 'nckd': 'NCKD only', 'dkd': 'DKDFMH (DKD, alpha 1, beta 8)'}
+
+def method_names(cfg, # a `dkdfmh.train.Config`
+                )->dict: # student name -> its readable name with its actual settings
+    "Readable names of a config's students (the names of `METHOD_NAMES` with the settings each student trained with)"
+    out = {}
+    for name in cfg.students:
+        s = cfg.student_settings(name)
+        x = (f", term x {s['scale']:g}" if s.get('scale', 1.) != 1. else '') + (f", {s['epochs']} epochs" if 'epochs' in s else '')
+        out[name] = {'dkd': f"DKDFMH (DKD, alpha {s['alpha']:g}, beta {s['beta']:g}, T {s['T']:g}{x})",
+                     'kd': f"{METHOD_NAMES['kd']} (T {s['T']:g}{x})",
+                     'tckd': f"{METHOD_NAMES['tckd']} (T {s['T']:g}{x})", 'nckd': f"{METHOD_NAMES['nckd']} (T {s['T']:g}{x})"}.get(s['loss'], name)
+    return out
 
 def method_name(model:str, # model name in a record
                 record:dict|None=None, # the record (its config and per-model descriptions)
