@@ -66,13 +66,8 @@ def cpu_model()->str:
 def n_cores()->int: return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
 
 def atomic_write(path:Path, text:str):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f: f.write(text); f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, 0o644); os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    from dkdfmh.audio import atomic_write_text
+    atomic_write_text(path, text)
 
 def child(args:list, env:dict|None=None, timeout=900, budget=60)->dict:
     "Run this script as a worker in a fresh process (retaking busy samples for at most `budget` s); its last stdout line is JSON"

@@ -185,6 +185,7 @@ def find_emodb()->Path|None: # the EMO-DB root (holding `wav/`), or None
 @contextmanager
 def atomic_open(path, # the file to (re)write
                 mode:str='wb', # 'wb' or 'w'
+                fsync:bool=True, # flush to the disk before the rename (False: atomic for readers, not after a power cut; a cache's choice)
                 **kwargs, # passed to `open` (e.g. encoding)
                ):
     "Context manager yielding a temp file next to `path` that replaces `path` only if the block succeeds (a symlink: its target)."
@@ -195,7 +196,7 @@ def atomic_open(path, # the file to (re)write
     try:
         with os.fdopen(fd, mode, **kwargs) as f:
             yield f
-            f.flush(); os.fsync(f.fileno())
+            if fsync: f.flush(); os.fsync(f.fileno())
         umask = os.umask(0); os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)                    # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from fastprogress.fastprogress import progress_bar
-from .audio import AudioError, load_audio, atomic_save_npy, atomic_write_text, find_emodb
+from .audio import AudioError, load_audio, atomic_open, atomic_save_npy, atomic_write_text, find_emodb
 
 # %% auto 0
 __all__ = ['SEG_FRAMES', 'FEATURE_VERSION', 'PAD_MODES', 'FRAME_BLOCK', 'FeatureConfig', 'mel_filterbank', 'logfbank', 'n_frames',
@@ -245,28 +245,9 @@ def file_digest(path, # audio file
     except OSError as e: raise AudioError(path, f'cannot read file ({e.strerror or e})') from None
     return h.hexdigest()
 
-_TMP_SEQ = iter(range(1 << 62))
 def _replace_with(path, write):
-    "Write a file atomically without fsync: `write(f)` into a temp file beside `path` (created exclusively, usual permissions), then `os.replace`."
-    d, name = os.path.split(os.fspath(path))
-    d = d or '.'
-    for attempt in range(100):
-        tmp = os.path.join(d, f'.{name}.{os.getpid()}-{next(_TMP_SEQ)}.tmp')
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)    # mode as open(): 0666 less the umask
-            break
-        except FileExistsError: continue                                    # left by a crashed process with our pid
-        except FileNotFoundError:
-            if attempt: raise
-            os.makedirs(d, exist_ok=True)
-    else: raise FileExistsError(f'no free temp file name beside {path}')
-    try:
-        with os.fdopen(fd, 'wb') as f: write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        try: os.unlink(tmp)
-        except OSError: pass
-        raise
+    "Write a cache file atomically without fsync (`dkdfmh.audio.atomic_open`): `write(f)` into a temp file beside `path`, then `os.replace`"
+    with atomic_open(path, 'wb', fsync=False) as f: write(f)
     return Path(path)
 
 _NPY_F4 = re.compile(rb"\{'descr': '<f4', 'fortran_order': False, 'shape': \((\d+), (\d+)\), \} *\n")
