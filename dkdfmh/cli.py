@@ -173,9 +173,9 @@ def check_device(device:str, # 'auto', 'cpu' or 'cuda'
                 )->str: # `device`, checked
     "`device` if it can be used here; `--device cuda` without a CUDA device is a `UsageError` (one line)"
     if device not in DEVICES: raise UsageError(f"--device {device}: use one of {', '.join(DEVICES)}")
-    if device == 'cuda':
-        import torch
-        if not torch.cuda.is_available(): raise UsageError("--device cuda: torch sees no CUDA device (use --device auto or cpu)")
+    from dkdfmh.model import pick_device
+    try: pick_device(device)
+    except RuntimeError: raise UsageError(f"--device {device}: torch sees no CUDA device (use --device auto or cpu)") from None
     return device
 
 DEMO_RECIPE = dict(folds=(0,), epochs=12, lr=1e-3, bs=16, warmup=4.) # synthetic corpus without --paper or --recipe; n_folds = its speakers
@@ -193,6 +193,7 @@ def _describe(cfg)->str:
     return (f"{cfg.epochs} epochs, Adam lr {cfg.lr:g}, batch {cfg.bs}, DKD alpha {cfg.alpha:g} beta {cfg.beta:g} T {cfg.T:g}, "
             f"warm-up {cfg.warmup:g} epochs" + ('' if not lv else '; levers: ' + ', '.join(f"{k} {_fmt_default(v)}" for k, v in lv.items())))
 
+# %% ../nbs/11_cli.ipynb
 @delegates(cli_corpus)
 def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=None, # speaker folds (default), loso (leave one speaker out), session (leave one IEMOCAP session out), random (utterances, speakers mixed: the paper's)
                 n_folds:int|None=None, # folds of the speaker or random protocol (default 5; synthetic demo: one per speaker)
@@ -308,6 +309,7 @@ def deployed_model(record:dict, # `run_experiment`'s record
     ua = lambda m: (runs[m].get('valid') or {}).get('ua', float('nan'))
     return teacher if ua(teacher) > ua(students[0]) else students[0]   # NaN (no validation speakers): the student
 
+# %% ../nbs/11_cli.ipynb
 @delegates(prepare_run)
 def train_command(no_attention:bool=False, # the teacher is the plain CNN (the paper's "CNN" row); the student keeps the attention
                   teacher_only:bool=False, # train the teacher only, no student (model.safetensors is then the teacher)
@@ -423,11 +425,16 @@ examples:
 The recipes are dkdfmh_train's (the synthetic corpus without --paper: the quick demo, not the paper's). Finished
 models are kept in the output folder: the same command resumes. Errors exit with status 2."""
 
+# %% ../nbs/11_cli.ipynb
 _CORPUS = ['corpus', 'root', 'subset', 'happy', 'classes', 'opt']
+
 _PROTOCOL = ['protocol', 'n_folds', 'folds', 'n_valid_speakers', 'fold']
+
 _RECIPE = ['paper', 'recipe', 'epochs', 'lr', 'bs', 'seeds', 'loss', 'student_epochs', 'alpha', 'beta', 'T', 'warmup', 'no_attention', 'teacher_only', 'run', 'betas', 'no_baseline']
+
 _SECTIONS = {'corpus': _CORPUS, 'protocol': _PROTOCOL, 'recipe': _RECIPE, 'levers (on top of the recipe)': list(LEVER_OPTIONS)}
 
+# %% ../nbs/11_cli.ipynb
 def _specs()->dict:
     "prog -> (command function, `make_parser` options)"
     return {'dkdfmh_train': (train_command, dict(positional=('corpus', 'root'), sections=_SECTIONS, epilog=_EPILOG_TRAIN)),
@@ -437,6 +444,7 @@ def _specs()->dict:
             'dkdfmh_export': (export_command, dict(epilog=_EPILOG_EXPORT))}
 
 _RESUME = "run the same command again to resume: finished models are kept"
+
 INTERRUPTED = {'dkdfmh_train': _RESUME, 'dkdfmh_experiments': _RESUME} # what Ctrl-C leaves behind (default: nothing was written)
 
 def cli_parser(prog:str, # dkdfmh_train, dkdfmh_evaluate, dkdfmh_predict, dkdfmh_experiments or dkdfmh_export
@@ -559,6 +567,7 @@ def evaluate_command(model:str, # model file (dkdfmh_train's model.safetensors, 
     _write_evaluation(out, res, tab, f"{out.name.split('_')[0]} on {c.name} ({'all' if fold is None else f'fold {fold}'}, {mode})")
     return res
 
+# %% ../nbs/11_cli.ipynb
 def _write_evaluation(out:Path, res:dict, tab, title:str):
     from dkdfmh.audio import atomic_write_text, atomic_open
     from dkdfmh.evaluate import plot_confusion, save_figure
@@ -632,6 +641,7 @@ def _predict_file(p:Path, pred, speaker, timeline:bool, plot):
         print(f"wrote {plot}")
     return r
 
+# %% ../nbs/11_cli.ipynb
 def predict_command(path:str, # an audio file, or a folder of them
                     model:str|None=None, # model file, or 'pretrained' (default: the model shipped with dkdfmh, trained on EMO-DB) or 'demo' (the synthetic demo's runs/synthetic-speaker/model.safetensors)
                     timeline:bool=False, # a file: also print what each 2-s segment says
@@ -672,6 +682,7 @@ def predict_command(path:str, # an audio file, or a folder of them
     print(f"{len(df)} files in {display_path(p)}: {ok.sum()} predicted ({counts or 'none'}), {(~ok).sum()} unreadable (see the status column) -> {display_path(csv)}")
     return df
 
+# %% ../nbs/11_cli.ipynb
 def dkdfmh_predict(argv:list|None=None)->int: # exit status
     "Console script: the emotion of a recording or of every recording of a folder (`predict_command`)"
     return _main('dkdfmh_predict', argv)

@@ -64,6 +64,7 @@ def _label_index(labels, vocab, who):
         raise ValueError(f"{who}: {len(bad)} label(s) not in the vocabulary {list(vocab)}: {odd[:10]} (first at position {bad[0]})")
     return codes
 
+# %% ../nbs/06_data.ipynb
 class SegmentData:
     "The segments of one split side as tensors: x (N, T, F) float32; y, utt, seg (N,) int64"
     n_inp = 1
@@ -237,6 +238,7 @@ def _norm_rows(fn, feats, rows, speakers):
     for i, f in zip(rows, fn([feats[i] for i in rows], None if speakers is None else speakers[rows])): out[i] = f
     return out
 
+# %% ../nbs/06_data.ipynb
 def segment_dls(feats:list, # per-row (frames, nfilt) log filterbanks of the whole corpus table
                 labels, # the table's label column (one per row)
                 split, # a `dkdfmh.splits.Split` (train, valid, test row indices)

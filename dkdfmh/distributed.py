@@ -122,6 +122,7 @@ def all_gather_cat(t:torch.Tensor, # this process's part, (n_r, ...) with n_r fr
     dist.all_gather(parts, pad)
     return torch.cat([p[:k] for p, k in zip(parts, ns)]).to(dev, dtype)
 
+# %% ../nbs/12_distributed.ipynb
 class ShardedDL(DataLoader):
     "This process's share of a fastai `DataLoader`: each item exactly once per pass over all processes, no padding"
     def __init__(self,
@@ -228,6 +229,7 @@ def gather_table(local:torch.Tensor, # (n_r, C) this process's rows, NaN where i
 
 _STRIDES = 'Grad strides do not match bucket view strides'   # DDP's note about 1x1 convolutions in channels-last: harmless
 
+# %% ../nbs/12_distributed.ipynb
 class DDPTrainer(Callback):
     "Train the Learner data-parallel over the process group: model in `DistributedDataParallel`, loaders shared by `ShardedDL`"
     order = 11   # as fastai's DistributedTrainer: after DistillCallback (5) has built its cache in before_train
@@ -378,6 +380,7 @@ def write_audit(trainers:list, # the `DDPTrainer(audit=True)`s of the fits, in o
         paths.append(p)
     return paths
 
+# %% ../nbs/12_distributed.ipynb
 def run_distributed(cfg:Config, # the recipe; with `split_batch`, `cfg.bs` is the global batch
                     out_dir, # run folder: rank 0 writes it (record.json, runs/, checkpoints/), as `run_experiment`
                     progress:bool=True, # progress bars and a line per model, on rank 0

@@ -144,6 +144,7 @@ def _vectors(df, feats, used, deltas):
     V = np.full((len(df), vu.shape[1]), np.nan); V[used] = vu
     return V
 
+# %% ../nbs/09_evaluate.ipynb
 def baseline_scores(df:pd.DataFrame, # corpus table (`label`; `speaker` when normalize='speaker')
                     feats, # per-row (frames, 40) log filterbanks, or a (rows, d) array of utterance vectors
                     split, # a `dkdfmh.splits.Split` (train, valid, test row indices)
@@ -323,6 +324,7 @@ def protocol_label(record:dict)->str:
     nf, ns = len({r['fold'] for r in runs}), len({r['seed'] for r in runs})
     return f"{corpus}, {record.get('protocol', '?')}, {nf} fold{'s'*(nf != 1)}, {ns} seed{'s'*(ns != 1)}"
 
+# %% ../nbs/09_evaluate.ipynb
 def summary_table(record:dict, # a result record
                   which:str='best', # 'best' (validation-selected epoch) or 'last'
                  )->pd.DataFrame: # one row per model: method, WA, UA ("mean ± std" %), numbers in %

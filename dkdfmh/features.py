@@ -251,6 +251,7 @@ def _replace_with(path, write):
     return Path(path)
 
 _NPY_F4 = re.compile(rb"\{'descr': '<f4', 'fortran_order': False, 'shape': \((\d+), (\d+)\), \} *\n")
+
 def _finite_on_disk(path, # an .npy file
                     offset:int, # where its data start (bytes)
                     count:int, # float32 values to check
@@ -284,6 +285,7 @@ def _read_npy(path)->np.ndarray|None:
     import io
     return np.load(io.BytesIO(b), allow_pickle=False)
 
+# %% ../nbs/01_features.ipynb
 class DigestIndex:
     "Content digests of files remembered by `(device, inode, size, mtime, ctime)`: a file is hashed again only when changed."
     racy_ns = 2_000_000_000 # files changed this recently (ns) are not remembered
@@ -323,11 +325,13 @@ class DigestIndex:
         self.new = {}
 
 _CFG_KEYS = {}
+
 def _cfg_key(cfg:FeatureConfig)->str:
     "`cfg.key()`, memoised (configs are frozen; the hash costs 0.1 ms)"
     if cfg not in _CFG_KEYS: _CFG_KEYS[cfg] = cfg.key()
     return _CFG_KEYS[cfg]
 
+# %% ../nbs/01_features.ipynb
 class FeatureCache:
     "Per-utterance log filterbanks on disk, keyed by file content, `FeatureConfig.key()` and `FEATURE_VERSION`."
     def __init__(self, cache_dir=None): # folder holding the cache (default: `default_cache_dir()`)
@@ -445,6 +449,7 @@ def _n_jobs(n_jobs):
     if n_jobs is not None: return max(1, int(n_jobs))
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
 
+# %% ../nbs/01_features.ipynb
 def extract_features(paths:list, # audio files
                      cfg:FeatureConfig=FeatureConfig(), # front-end settings
                      cache_dir=None, # cache folder; None: `default_cache_dir()`; False: no cache

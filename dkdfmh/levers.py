@@ -172,6 +172,7 @@ def lever_table(rows:list, # `lever_rows` of every lever
     t.attrs['caption'] = caption
     return t
 
+# %% ../nbs/13_levers.ipynb
 def run_lever_study(base:Config, # the recipe with every lever off (corpus, protocol, folds, seeds, epochs, lr)
                     out_dir, # one folder per lever below it, plus levers.md / levers.csv
                     levers=tuple(LEVERS), # lever names to run, in order

@@ -73,6 +73,7 @@ class _HeadFusion(torch.autograd.Function):
         torch.mul(gs, k, out=gq); torch.mul(gs, q, out=gk); torch.mul(ga, w, out=gv)
         return gqkv
 
+# %% ../nbs/04_model.ipynb
 class FusedMultiHeadAttention(nn.Module):
     "Head-fusion attention: per head softmax_channels(Q*K)*V, heads concatenated along time"
     def __init__(self,

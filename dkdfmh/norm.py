@@ -66,6 +66,7 @@ def _standardise(f, mean, std, eps):
 
 def _vec(v): return None if v is None else np.asarray(v, dtype=np.float64).reshape(-1)
 
+# %% ../nbs/01a_norm.ipynb
 class FeatureNorm:
     "Per-filter standardisation of log filterbanks: 'none', 'global' (training-segment statistics), 'utterance' or 'speaker'"
     def __init__(self,

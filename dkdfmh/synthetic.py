@@ -86,6 +86,7 @@ def _formant_filter(freqs, bws, sr):
 def _rng(label:str, speaker:SynthSpeaker, seed:int):
     return np.random.default_rng([int(seed) % 2**32, zlib.crc32(label.encode()), zlib.crc32(speaker.name.encode())])
 
+# %% ../nbs/02a_synthetic.ipynb
 def synth_utterance(label:str, # one of STYLES: angry happy neutral sad boredom fear
                     speaker=0, # speaker index, name ('syn01') or `SynthSpeaker`
                     seed:int=0, # utterance seed: same arguments, same samples

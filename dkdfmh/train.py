@@ -39,15 +39,21 @@ __all__ = ['BALANCE', 'STUDENT_KEYS', 'STUDENT_AUGMENT', 'LEVER_FIELDS', 'PROTOC
 
 # %% ../nbs/08_train.ipynb
 BALANCE = ('none', 'weights', 'sampler')
+
 STUDENT_KEYS = ('loss', 'alpha', 'beta', 'T', 'warmup', 'scale', 'ensemble', 'generations', 'transductive', 'augment', 'epochs') # what a student spec may set
+
 STUDENT_AUGMENT = ('time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'mixup') # the batch augmentation a student spec's `augment` may set for the student alone
+
 _STUDENT_DEFAULTS = {'scale': 1., 'ensemble': [], 'generations': 1, 'transductive': False, 'augment': {}}   # left out of `student_settings` when at these values
+
 LEVER_FIELDS = ('norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors',
                 'pitch_factors', 'mixup', 'balance', 'distill_scale', 'ensemble', 'generations', 'save_models', 'select_from', 'speaker_shift') # added with the levers
 
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 
+# %% ../nbs/08_train.ipynb
 @dataclass
 class Config:
     "Every setting of an experiment; the defaults are the paper's (see `paper_config`)"
@@ -187,6 +193,7 @@ class Config:
         "A copy with some settings changed"
         return dataclasses.replace(self, **kwargs)
 
+# %% ../nbs/08_train.ipynb
 def _check_distill(scale, ensemble, generations, who):
     if not (_is_num(scale) and scale >= 0): raise ValueError(f"{who}: distillation scale must be a number >= 0, got {scale!r}")
     if isinstance(ensemble, (str, bytes)) or not all(_is_int(s) for s in ensemble): raise ValueError(f"{who}: ensemble must list teacher seeds (ints), got {ensemble!r}")
@@ -307,6 +314,7 @@ class FitResult:
 def make_model(cfg:Config, n_classes:int, attention:bool=True)->HeadFusionCNN:
     return HeadFusionCNN(n_classes=n_classes, heads=cfg.heads, attn_dim=cfg.attn_dim, attention=attention)
 
+# %% ../nbs/08_train.ipynb
 def augmentation_cbs(cfg:Config, # the recipe (time_masks, freq_masks and their widths; mixup)
                     )->list: # SpecAugment and / or SegmentMixup callbacks
     "The batch-augmentation callbacks of `cfg` (SpecAugment masking, mixup); [] for the paper's recipe"
@@ -315,6 +323,7 @@ def augmentation_cbs(cfg:Config, # the recipe (time_masks, freq_masks and their 
     if cfg.mixup: cbs.append(SegmentMixup(cfg.mixup))
     return cbs
 
+# %% ../nbs/08_train.ipynb
 def make_learner(dls, # `dkdfmh.data.segment_dls` loaders of one split
                  cfg:Config, # the recipe
                  seed:int=0, # weights init and shuffling
@@ -365,6 +374,7 @@ def bars_on_terminals():
     try: yield
     finally: fpb.NO_BAR = old
 
+# %% ../nbs/08_train.ipynb
 def keep_freed_memory(trim:int=1 << 30, # bytes of free memory at the top of the heap kept before any goes back to the kernel
                      )->bool: # True where applied (Linux with glibc)
     "Process-wide: glibc's allocator keeps freed large blocks (a batch's tensors) for the next batch instead of returning them to the kernel"
@@ -375,6 +385,7 @@ def keep_freed_memory(trim:int=1 << 30, # bytes of free memory at the top of the
     # are unmapped on free and faulted in again, page by page; M_TRIM_THRESHOLD (-1): how much free heap to keep
     return bool(libc.mallopt(-3, 32 << 20)) and bool(libc.mallopt(-1, trim))
 
+# %% ../nbs/08_train.ipynb
 def fit_model(dls, # `dkdfmh.data.segment_dls` loaders of one split
               cfg:Config, # the recipe
               seed:int=0, # weights init and shuffling
@@ -424,6 +435,7 @@ def unlabelled_segments(dls)->torch.Tensor:
     if not parts: raise ValueError("a transductive student needs validation or test speakers in its split")
     return torch.cat(parts)
 
+# %% ../nbs/08_train.ipynb
 def distil_student(dls, teacher:nn.Module, cfg:Config, seed:int=0, student:str='dkd', ckpt=None, progress:bool=True, cbs:list|None=None)->FitResult:
     "A freshly initialised student of the same architecture, trained with CE + w(epoch) * L from the frozen `teacher` (born-again: n generations)"
     s = cfg.student_settings(student)
@@ -560,6 +572,7 @@ def _check_out_dir(out:Path, cfg:Config):
 def _settings(cfg:Config, model:str, teacher_name:str)->dict:
     return {'attention': cfg.teacher_attention} if model == teacher_name else cfg.student_settings(model)
 
+# %% ../nbs/08_train.ipynb
 def summarise(runs:list, vocab:list)->dict:
     "Per model: WA/UA pooled over the folds of each seed, mean and std over seeds; also fold-level mean and std"
     out = {}
@@ -586,6 +599,7 @@ def summarise(runs:list, vocab:list)->dict:
         out[model] = m
     return out
 
+# %% ../nbs/08_train.ipynb
 def run_experiment(cfg:Config, # the recipe
                    out_dir=None, # where runs, checkpoints and record.json go (None: a temporary folder, removed afterwards)
                    progress:bool=True, # progress bars and a line per finished model

@@ -42,9 +42,11 @@ def runs_table(cand:str)->pd.DataFrame:
     return pd.DataFrame(rows)
 
 def complete(t:pd.DataFrame)->pd.DataFrame:
-    "The runs of the seeds that have all five folds in every candidate"
-    seeds = [s for s in sorted(t.seed.unique()) if all(len(g[g.seed == s].fold.unique()) == 5 for _, g in t.groupby('candidate'))]
-    return t[t.seed.isin(seeds)]
+    "The candidates with the most seeds of all five folds (the others were screened out on validation), on those seeds"
+    done = {c: frozenset(s for s, h in g.groupby('seed') if h.fold.nunique() == 5) for c, g in t.groupby('candidate')}
+    seeds = max(done.values(), key=len)
+    keep = [c for c, s in done.items() if s >= seeds]
+    return t[t.candidate.isin(keep) & t.seed.isin(seeds)]
 
 def pooled(t:pd.DataFrame)->pd.Series:
     "Per seed, UA pooled over the test utterances of the five folds"
