@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 import torch.nn as nn
 from fastai.callback.core import Callback
+from fastcore.basics import patch
 from fastai.torch_core import get_random_states, set_random_states
 from .losses import kd_loss, tckd_loss, nckd_loss, dkd_loss
 
@@ -88,146 +89,168 @@ class DistillCallback(Callback):
         p = next(self.learn.model.parameters(), None)
         return p.device if p is not None else (getattr(self.dls, 'device', None) or torch.device('cpu'))
 
-    def before_train(self):
-        if self.train_iter == 0: self._setup()   # first training epoch of this fit (validate/get_preds never train)
+# %% ../nbs/07_distill.ipynb
+@patch
+def before_train(self:DistillCallback):
+    if self.train_iter == 0: self._setup()   # first training epoch of this fit (validate/get_preds never train)
 
-    def _check_teacher(self):
-        sp = {id(p) for p in self.learn.model.parameters()}
-        if self.teacher is self.learn.model or any(id(p) in sp for p in self.teacher.parameters()):
-            raise ValueError("DistillCallback: the teacher shares parameters with the Learner's model (the student); "
-                             "pass a separate, trained teacher")
+@patch
+def _check_teacher(self:DistillCallback):
+    sp = {id(p) for p in self.learn.model.parameters()}
+    if self.teacher is self.learn.model or any(id(p) in sp for p in self.teacher.parameters()):
+        raise ValueError("DistillCallback: the teacher shares parameters with the Learner's model (the student); "
+                         "pass a separate, trained teacher")
 
-    def after_create(self): self._check_teacher()   # at Learner(..., cbs=DistillCallback(teacher))
+@patch
+def after_create(self:DistillCallback): self._check_teacher()   # at Learner(..., cbs=DistillCallback(teacher))
 
-    def _setup(self):
-        self._check_teacher()
-        self.teacher.to(self._device()).eval().requires_grad_(False)
-        self.records,self.logits,self._warned = [],None,set()
-        if self.unlabelled is not None: self._setup_unlabelled()
-        if not self.cache: self.cache_reason = 'cache=False'
-        elif self.augmented: self.cache_reason = 'augmented=True'
-        else: self._build_cache()
+@patch
+def _setup(self:DistillCallback):
+    self._check_teacher()
+    self.teacher.to(self._device()).eval().requires_grad_(False)
+    self.records,self.logits,self._warned = [],None,set()
+    if self.unlabelled is not None: self._setup_unlabelled()
+    if not self.cache: self.cache_reason = 'cache=False'
+    elif self.augmented: self.cache_reason = 'augmented=True'
+    else: self._build_cache()
 
-    def _setup_unlabelled(self):
-        "The teacher's logits of every unlabelled segment (computed once: they never change), and the sampler's own RNG"
-        dev = self._device()
-        with torch.no_grad(), self._fp32(): self.u_logits = torch.cat([self.teacher(x.to(dev)).float() for x in self.unlabelled.split(256)])
-        self.u_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**31 - 1, (1,))))   # one draw: the fit's seed decides the batches
+@patch
+def _setup_unlabelled(self:DistillCallback):
+    "The teacher's logits of every unlabelled segment (computed once: they never change), and the sampler's own RNG"
+    dev = self._device()
+    with torch.no_grad(), self._fp32(): self.u_logits = torch.cat([self.teacher(x.to(dev)).float() for x in self.unlabelled.split(256)])
+    self.u_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**31 - 1, (1,))))   # one draw: the fit's seed decides the batches
 
-    def unlabelled_term(self)->torch.Tensor:
-        "L(student, teacher, teacher's argmax) on a random batch of the unlabelled segments (the student's forward pass included)"
-        n = self.unlabelled_bs or len(self.yb[0])
-        idx = torch.randint(0, len(self.unlabelled), (n,), generator=self.u_gen)
-        dev = self._device()
-        t = self.u_logits[idx.to(self.u_logits.device)]
-        x = self.unlabelled[idx].to(dev)
-        s = self.learn.model(x).float()
-        with self._fp32(): return self.loss_fn(s, t, t.argmax(1))
+@patch
+def unlabelled_term(self:DistillCallback)->torch.Tensor:
+    "L(student, teacher, teacher's argmax) on a random batch of the unlabelled segments (the student's forward pass included)"
+    n = self.unlabelled_bs or len(self.yb[0])
+    idx = torch.randint(0, len(self.unlabelled), (n,), generator=self.u_gen)
+    dev = self._device()
+    t = self.u_logits[idx.to(self.u_logits.device)]
+    x = self.unlabelled[idx].to(dev)
+    s = self.learn.model(x).float()
+    with self._fp32(): return self.loss_fn(s, t, t.argmax(1))
 
-    def _no_cache(self, why):
-        self.logits,self.cache_reason = None,why
-        warnings.warn(f"DistillCallback: computing the teacher's logits at every batch, not cached: {why}")
+# %% ../nbs/07_distill.ipynb
+@patch
+def _no_cache(self:DistillCallback, why):
+    self.logits,self.cache_reason = None,why
+    warnings.warn(f"DistillCallback: computing the teacher's logits at every batch, not cached: {why}")
 
-    def _build_cache(self):
-        "One no-grad teacher pass over an in-order copy of the training loader: a table of logits indexed by `seg`"
-        states = get_random_states()   # iterating a DataLoader draws from the global RNGs: leave them as without a cache
-        try:
-            try: dl = self.dls.train.new(shuffle=False, drop_last=False)
-            except Exception as e: return self._no_cache(f"no in-order copy of the training DataLoader ({e})")
-            n_inp,segs,outs = getattr(self.dls, 'n_inp', 1),[],[]
-            with torch.no_grad():
-                for b in dl:
-                    if len(b) < n_inp + 3:
-                        return self._no_cache(f"training batches have no seg ids (expected (x, y, utt, seg), got {len(b)} parts)")
-                    seg = b[n_inp+2]
-                    if not torch.is_tensor(seg) or seg.is_floating_point() or seg.is_complex() or seg.dtype == torch.bool:
-                        return self._no_cache("the seg ids are not an integer tensor")
-                    segs.append(seg.reshape(-1).to(self._device()))
-                    with self._fp32(): outs.append(self.teacher(*b[:n_inp]).float())
-            if not segs: return self._no_cache("the training DataLoader is empty")
-            seg,out = torch.cat(segs),torch.cat(outs)
-            if seg.min() < 0: return self._no_cache("negative seg ids")
-            if seg.unique().numel() != seg.numel(): return self._no_cache("seg ids repeat within the training set")
-            self.logits = out.new_full((int(seg.max()) + 1, out.shape[1]), float('nan'))
-            self.logits[seg] = out
-            self.cache_reason = f"{len(seg)} training segments cached"
-        finally: set_random_states(**states)
+@patch
+def _build_cache(self:DistillCallback):
+    "One no-grad teacher pass over an in-order copy of the training loader: a table of logits indexed by `seg`"
+    states = get_random_states()   # iterating a DataLoader draws from the global RNGs: leave them as without a cache
+    try:
+        try: dl = self.dls.train.new(shuffle=False, drop_last=False)
+        except Exception as e: return self._no_cache(f"no in-order copy of the training DataLoader ({e})")
+        n_inp,segs,outs = getattr(self.dls, 'n_inp', 1),[],[]
+        with torch.no_grad():
+            for b in dl:
+                if len(b) < n_inp + 3:
+                    return self._no_cache(f"training batches have no seg ids (expected (x, y, utt, seg), got {len(b)} parts)")
+                seg = b[n_inp+2]
+                if not torch.is_tensor(seg) or seg.is_floating_point() or seg.is_complex() or seg.dtype == torch.bool:
+                    return self._no_cache("the seg ids are not an integer tensor")
+                segs.append(seg.reshape(-1).to(self._device()))
+                with self._fp32(): outs.append(self.teacher(*b[:n_inp]).float())
+        if not segs: return self._no_cache("the training DataLoader is empty")
+        seg,out = torch.cat(segs),torch.cat(outs)
+        if seg.min() < 0: return self._no_cache("negative seg ids")
+        if seg.unique().numel() != seg.numel(): return self._no_cache("seg ids repeat within the training set")
+        self.logits = out.new_full((int(seg.max()) + 1, out.shape[1]), float('nan'))
+        self.logits[seg] = out
+        self.cache_reason = f"{len(seg)} training segments cached"
+    finally: set_random_states(**states)
 
-    def _fp32(self):
-        "A context without autocast: the teacher's logits and the distillation term are float32 whatever the student's precision"
-        return torch.autocast(self._device().type, enabled=False)
-    def _live(self):
-        with torch.no_grad(), self._fp32(): return self.teacher(*self.xb).float()
+# %% ../nbs/07_distill.ipynb
+@patch
+def _fp32(self:DistillCallback):
+    "A context without autocast: the teacher's logits and the distillation term are float32 whatever the student's precision"
+    return torch.autocast(self._device().type, enabled=False)
 
-    def _warn_once(self, why):
-        if why not in self._warned: self._warned.add(why); warnings.warn(f"DistillCallback: {why}")
+@patch
+def _live(self:DistillCallback):
+    with torch.no_grad(), self._fp32(): return self.teacher(*self.xb).float()
 
-    def teacher_logits(self)->tuple: # (logits (B, C), whether they came from the cache)
-        "The teacher's logits of the current batch, from the cache when possible"
-        if self.logits is None: return self._live(),False
-        seg = self.yb[2] if len(self.yb) >= 3 else None
-        if (seg is None or not torch.is_tensor(seg) or seg.is_floating_point() or seg.shape != self.yb[0].shape
-            or seg.min() < 0 or seg.max() >= len(self.logits)):
-            self._warn_once("a training batch has no usable seg ids; its teacher logits are computed live")
-            return self._live(),False
-        t = self.logits[seg.to(self.logits.device)]
-        if t.isnan().any():
-            self._warn_once("a training batch holds seg ids that are not in the cache; its teacher logits are computed live")
-            return self._live(),False
-        if self.check_cache and self.iter == 0:
-            live = self._live()
-            err = (t - live.float()).abs().max()
-            if err > self.cache_tol * max(1., live.abs().max().item()):
-                self._no_cache(f"cached and live teacher logits differ by up to {err:.3g} in epoch {self.epoch} "
-                               "(do the training inputs change between epochs? then pass augmented=True)")
-                return live,False
-        return t,True
+@patch
+def _warn_once(self:DistillCallback, why):
+    if why not in self._warned: self._warned.add(why); warnings.warn(f"DistillCallback: {why}")
 
-    def before_batch(self): self.teacher.eval()
+@patch
+def teacher_logits(self:DistillCallback)->tuple: # (logits (B, C), whether they came from the cache)
+    "The teacher's logits of the current batch, from the cache when possible"
+    if self.logits is None: return self._live(),False
+    seg = self.yb[2] if len(self.yb) >= 3 else None
+    if (seg is None or not torch.is_tensor(seg) or seg.is_floating_point() or seg.shape != self.yb[0].shape
+        or seg.min() < 0 or seg.max() >= len(self.logits)):
+        self._warn_once("a training batch has no usable seg ids; its teacher logits are computed live")
+        return self._live(),False
+    t = self.logits[seg.to(self.logits.device)]
+    if t.isnan().any():
+        self._warn_once("a training batch holds seg ids that are not in the cache; its teacher logits are computed live")
+        return self._live(),False
+    if self.check_cache and self.iter == 0:
+        live = self._live()
+        err = (t - live.float()).abs().max()
+        if err > self.cache_tol * max(1., live.abs().max().item()):
+            self._no_cache(f"cached and live teacher logits differ by up to {err:.3g} in epoch {self.epoch} "
+                           "(do the training inputs change between epochs? then pass augmented=True)")
+            return live,False
+    return t,True
 
-    def after_loss(self):
-        if not self.training or not len(self.yb): return
-        if self.learn.loss_grad.ndim:
-            raise ValueError(f"DistillCallback needs a loss_func that returns a scalar (mean), got shape {tuple(self.learn.loss_grad.shape)}")
-        t,cached = self.teacher_logits()
-        if t.shape != self.pred.shape:
-            raise ValueError(f"DistillCallback: teacher logits {tuple(t.shape)} do not match the student's {tuple(self.pred.shape)}; "
-                             "teacher and student need the same classes in the same order")
-        with self._fp32(): d,w = self.loss_fn(self.pred.float(), t.float(), self.yb[0]),self.weight()
-        ce,sw = self.learn.loss_grad.detach(),getattr(self, 'scale', 1.) * w   # scale 1: exactly w
-        u = self.unlabelled_term() if getattr(self, 'unlabelled', None) is not None else None
-        dd = d if u is None else d + u
-        self.learn.loss_grad = self.learn.loss_grad + sw * dd
-        self.learn.loss = self.learn.loss + sw * dd.detach()
-        self.records.append((self.epoch, self.iter, w, ce, d.detach(), cached, None if u is None else u.detach()))
+# %% ../nbs/07_distill.ipynb
+@patch
+def before_batch(self:DistillCallback): self.teacher.eval()
 
-    @property
-    def history(self)->pd.DataFrame:
-        "One row per training batch of the last fit: epoch, iter, w, ce, distill (L, unweighted), cached, unlabelled (L on the unlabelled batch, NaN without), loss (= ce + scale * w * (distill + unlabelled))"
-        cols = ['epoch', 'iter', 'w', 'ce', 'distill', 'cached', 'unlabelled', 'loss']
-        if not self.records: return pd.DataFrame(columns=cols)
-        e,i,w,ce,d,c,u = zip(*self.records)
-        num = lambda v: torch.stack(v).float().cpu().numpy()
-        df = pd.DataFrame(dict(epoch=e, iter=i, w=w, ce=num(ce), distill=num(d), cached=c,
-                               unlabelled=[float('nan') if x is None else float(x) for x in u]))
-        df['loss'] = df.ce + getattr(self, 'scale', 1.) * df.w * (df.distill + df.unlabelled.fillna(0.))
-        return df[cols]
+@patch
+def after_loss(self:DistillCallback):
+    if not self.training or not len(self.yb): return
+    if self.learn.loss_grad.ndim:
+        raise ValueError(f"DistillCallback needs a loss_func that returns a scalar (mean), got shape {tuple(self.learn.loss_grad.shape)}")
+    t,cached = self.teacher_logits()
+    if t.shape != self.pred.shape:
+        raise ValueError(f"DistillCallback: teacher logits {tuple(t.shape)} do not match the student's {tuple(self.pred.shape)}; "
+                         "teacher and student need the same classes in the same order")
+    with self._fp32(): d,w = self.loss_fn(self.pred.float(), t.float(), self.yb[0]),self.weight()
+    ce,sw = self.learn.loss_grad.detach(),getattr(self, 'scale', 1.) * w   # scale 1: exactly w
+    u = self.unlabelled_term() if getattr(self, 'unlabelled', None) is not None else None
+    dd = d if u is None else d + u
+    self.learn.loss_grad = self.learn.loss_grad + sw * dd
+    self.learn.loss = self.learn.loss + sw * dd.detach()
+    self.records.append((self.epoch, self.iter, w, ce, d.detach(), cached, None if u is None else u.detach()))
 
-    def epoch_summary(self)->pd.DataFrame:
-        "Per-epoch means of w, ce, distill, unlabelled and loss over the training batches of the last fit"
-        return self.history.groupby('epoch')[['w', 'ce', 'distill', 'unlabelled', 'loss']].mean()
+# %% ../nbs/07_distill.ipynb
+@patch(as_prop=True)
+def history(self:DistillCallback)->pd.DataFrame:
+    "One row per training batch of the last fit: epoch, iter, w, ce, distill (L, unweighted), cached, unlabelled (L on the unlabelled batch, NaN without), loss (= ce + scale * w * (distill + unlabelled))"
+    cols = ['epoch', 'iter', 'w', 'ce', 'distill', 'cached', 'unlabelled', 'loss']
+    if not self.records: return pd.DataFrame(columns=cols)
+    e,i,w,ce,d,c,u = zip(*self.records)
+    num = lambda v: torch.stack(v).float().cpu().numpy()
+    df = pd.DataFrame(dict(epoch=e, iter=i, w=w, ce=num(ce), distill=num(d), cached=c,
+                           unlabelled=[float('nan') if x is None else float(x) for x in u]))
+    df['loss'] = df.ce + getattr(self, 'scale', 1.) * df.w * (df.distill + df.unlabelled.fillna(0.))
+    return df[cols]
 
-    def plot(self, ax=None):
-        "Per-batch CE, weighted distillation term and training loss, with w on a second axis"
-        import matplotlib.pyplot as plt
-        h = self.history
-        if ax is None: _,ax = plt.subplots(figsize=(6, 3.5))
-        x = np.arange(len(h))
-        sc = getattr(self, 'scale', 1.)
-        ax.plot(x, h.ce, label='CE'); ax.plot(x, sc * h.w * h.distill, label=f"{'' if sc == 1 else f'{sc:g} * '}w * {self.loss_name}"); ax.plot(x, h.loss, label='total')
-        ax.set_xlabel('training batch'); ax.set_ylabel('loss'); ax.legend(loc='upper right')
-        ax2 = ax.twinx(); ax2.plot(x, h.w, 'k:', lw=1); ax2.set_ylabel('w (dotted)'); ax2.set_ylim(0, 1.05)
-        return ax
+@patch
+def epoch_summary(self:DistillCallback)->pd.DataFrame:
+    "Per-epoch means of w, ce, distill, unlabelled and loss over the training batches of the last fit"
+    return self.history.groupby('epoch')[['w', 'ce', 'distill', 'unlabelled', 'loss']].mean()
+
+@patch
+def plot(self:DistillCallback, ax=None):
+    "Per-batch CE, weighted distillation term and training loss, with w on a second axis"
+    import matplotlib.pyplot as plt
+    h = self.history
+    if ax is None: _,ax = plt.subplots(figsize=(6, 3.5))
+    x = np.arange(len(h))
+    sc = getattr(self, 'scale', 1.)
+    ax.plot(x, h.ce, label='CE'); ax.plot(x, sc * h.w * h.distill, label=f"{'' if sc == 1 else f'{sc:g} * '}w * {self.loss_name}"); ax.plot(x, h.loss, label='total')
+    ax.set_xlabel('training batch'); ax.set_ylabel('loss'); ax.legend(loc='upper right')
+    ax2 = ax.twinx(); ax2.plot(x, h.w, 'k:', lw=1); ax2.set_ylabel('w (dotted)'); ax2.set_ylim(0, 1.05)
+    return ax
 
 # %% ../nbs/07_distill.ipynb
 class EnsembleTeacher(nn.Module):
