@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from fastprogress.fastprogress import progress_bar
+from fastcore.basics import patch
 from .audio import AudioError, load_audio, atomic_open, atomic_save_npy, atomic_write_text, find_emodb
 
 # %% auto 0
@@ -381,30 +382,39 @@ class FeatureCache:
         try: p.unlink()
         except OSError: pass
         return None
-    def save(self, digest:str, cfg:FeatureConfig, feats:np.ndarray)->Path:
-        "Store `feats` atomically."
-        f = self.folder(cfg)
-        if not (f/'config.json').exists():
-            atomic_write_text(f/'config.json', json.dumps(dict(dataclasses.asdict(cfg), feature_version=FEATURE_VERSION), indent=1))
-        a = np.asarray(feats, dtype=np.float32)
-        return _replace_with(self.entry(digest, cfg), lambda fh: np.save(fh, a, allow_pickle=False))
-    def compute(self, path, # audio file
-                cfg:FeatureConfig=FeatureConfig(), # front-end settings
-                digest:str|None=None, # its content hash, when already known
-               )->np.ndarray: # (frames, nfilt) float32
-        "Features of `path`, from the cache when present, else computed and stored."
-        digest = digest or file_digest(path)
-        a = self.load(digest, cfg)
-        if a is None:
-            a = logfbank(load_audio(path, cfg.sr), cfg)
-            self.save(digest, cfg, a)
-        return a
-    def clean(self)->int:
-        "Remove temp files left by interrupted writes; returns how many."
-        n = 0
-        for t in self.root.glob('*/.*.tmp'): t.unlink(missing_ok=True); n += 1
-        return n
-    def __repr__(self): return f'FeatureCache({str(self.root)!r})'
+
+# %% ../nbs/01_features.ipynb
+@patch
+def save(self:FeatureCache, digest:str, cfg:FeatureConfig, feats:np.ndarray)->Path:
+    "Store `feats` atomically."
+    f = self.folder(cfg)
+    if not (f/'config.json').exists():
+        atomic_write_text(f/'config.json', json.dumps(dict(dataclasses.asdict(cfg), feature_version=FEATURE_VERSION), indent=1))
+    a = np.asarray(feats, dtype=np.float32)
+    return _replace_with(self.entry(digest, cfg), lambda fh: np.save(fh, a, allow_pickle=False))
+
+@patch
+def compute(self:FeatureCache, path, # audio file
+            cfg:FeatureConfig=FeatureConfig(), # front-end settings
+            digest:str|None=None, # its content hash, when already known
+           )->np.ndarray: # (frames, nfilt) float32
+    "Features of `path`, from the cache when present, else computed and stored."
+    digest = digest or file_digest(path)
+    a = self.load(digest, cfg)
+    if a is None:
+        a = logfbank(load_audio(path, cfg.sr), cfg)
+        self.save(digest, cfg, a)
+    return a
+
+@patch
+def clean(self:FeatureCache)->int:
+    "Remove temp files left by interrupted writes; returns how many."
+    n = 0
+    for t in self.root.glob('*/.*.tmp'): t.unlink(missing_ok=True); n += 1
+    return n
+
+@patch
+def __repr__(self:FeatureCache): return f'FeatureCache({str(self.root)!r})'
 
 # %% ../nbs/01_features.ipynb
 def _stat(path)->os.stat_result:

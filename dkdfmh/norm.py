@@ -99,35 +99,38 @@ class FeatureNorm:
         stats = segment_stats(train_feats, cfg.train_hop, cfg) if how == 'global' else (None, None)
         return cls(how, *stats, eps=eps, ref_mean=ref[0], ref_std=ref[1])
 
-    @property
-    def transductive(self)->bool:
-        "Whether test utterances are standardised with statistics of unlabelled test audio ('speaker')"
-        return self.how == 'speaker'
+# %% ../nbs/01a_norm.ipynb
+@patch(as_prop=True)
+def transductive(self:FeatureNorm)->bool:
+    "Whether test utterances are standardised with statistics of unlabelled test audio ('speaker')"
+    return self.how == 'speaker'
 
-    @property
-    def single_file(self)->bool:
-        "Whether it can standardise one recording of an unknown speaker"
-        return self.how != 'speaker' or self.ref_mean is not None
+@patch(as_prop=True)
+def single_file(self:FeatureNorm)->bool:
+    "Whether it can standardise one recording of an unknown speaker"
+    return self.how != 'speaker' or self.ref_mean is not None
 
-    def __call__(self,
-                 feats_list:list, # per-utterance (frames, filters) features (None entries stay None)
-                 speakers=None, # speaker of each utterance ('speaker' only)
-                )->list: # standardised float32 copies
-        "Standardise `feats_list` (for 'speaker': each speaker with the statistics of its utterances in the list)"
-        feats_list = list(feats_list)
-        if self.how == 'none': return feats_list
-        if self.how == 'global': return [None if f is None else _standardise(f, self.mean, self.std, self.eps) for f in feats_list]
-        if self.how == 'utterance': return [None if f is None else _standardise(f, *frame_stats([f]), self.eps) for f in feats_list]
-        if speakers is None: raise ValueError("FeatureNorm('speaker'): pass `speakers`, the speaker of each utterance")
-        out = [None] * len(feats_list)
-        for idx in _groups(speakers, len(feats_list), "FeatureNorm('speaker')").values():
-            idx = [i for i in idx if feats_list[i] is not None]
-            if not idx: continue
-            st = frame_stats([feats_list[i] for i in idx])
-            for i in idx: out[i] = _standardise(feats_list[i], *st, self.eps)
-        return out
+@patch
+def __call__(self:FeatureNorm,
+             feats_list:list, # per-utterance (frames, filters) features (None entries stay None)
+             speakers=None, # speaker of each utterance ('speaker' only)
+            )->list: # standardised float32 copies
+    "Standardise `feats_list` (for 'speaker': each speaker with the statistics of its utterances in the list)"
+    feats_list = list(feats_list)
+    if self.how == 'none': return feats_list
+    if self.how == 'global': return [None if f is None else _standardise(f, self.mean, self.std, self.eps) for f in feats_list]
+    if self.how == 'utterance': return [None if f is None else _standardise(f, *frame_stats([f]), self.eps) for f in feats_list]
+    if speakers is None: raise ValueError("FeatureNorm('speaker'): pass `speakers`, the speaker of each utterance")
+    out = [None] * len(feats_list)
+    for idx in _groups(speakers, len(feats_list), "FeatureNorm('speaker')").values():
+        idx = [i for i in idx if feats_list[i] is not None]
+        if not idx: continue
+        st = frame_stats([feats_list[i] for i in idx])
+        for i in idx: out[i] = _standardise(feats_list[i], *st, self.eps)
+    return out
 
-    def __repr__(self): return f"FeatureNorm({self.how!r}{'' if self.mean is None else f', {len(self.mean)} filters'}{'' if self.ref_mean is None else ', with the average training speaker'})"
+@patch
+def __repr__(self:FeatureNorm): return f"FeatureNorm({self.how!r}{'' if self.mean is None else f', {len(self.mean)} filters'}{'' if self.ref_mean is None else ', with the average training speaker'})"
 
 # %% ../nbs/01a_norm.ipynb
 @patch
