@@ -13,6 +13,7 @@ from fastai.torch_core import default_device
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback
+from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
 from .audio import AudioError, load_audio
 from .features import (FeatureConfig, FeatureCache, segments_of, segment_starts, pad_to, extract_features, logfbank,
@@ -114,24 +115,34 @@ class SegmentData:
             y = idx[utt]
         return cls(torch.from_numpy(x), y, utt, vocab, hop, rows)
 
-    def __len__(self): return len(self.x)
-    def __getitem__(self, i):
-        if isinstance(i, torch.Tensor) and i.ndim == 1:       # a batch: one gather per tensor, in numpy (see below)
-            i = i.numpy()
-            return tuple(torch.from_numpy(np.take(t.numpy(), i, axis=0)) for t in (self.x, self.y, self.utt, self.seg))
-        return self.x[i], self.y[i], self.utt[i], self.seg[i]
-    @property
-    def c(self)->int: return len(self.vocab)
-    @property
-    def n_utt(self)->int:
-        "Utterances of the side (`len(rows)` when known, else from `utt`)"
-        if self.rows is not None: return len(self.rows)
-        return int(self.utt.max()) + 1 if len(self.utt) else 0
-    def new_empty(self):
-        "Same vocab and hop, no segments (what `learn.export` keeps)"
-        return type(self)(torch.empty(0, *self.x.shape[1:]), torch.empty(0, dtype=torch.long),   # not views: a view
-                          torch.empty(0, dtype=torch.long), self.vocab, self.hop)             # pickles its storage
-    def __repr__(self): return f"SegmentData({len(self)} segments of {self.n_utt} utterances, hop {self.hop} s, vocab {self.vocab})"
+# %% ../nbs/06_data.ipynb
+@patch
+def __len__(self:SegmentData): return len(self.x)
+
+@patch
+def __getitem__(self:SegmentData, i):
+    if isinstance(i, torch.Tensor) and i.ndim == 1:       # a batch: one gather per tensor, in numpy (see below)
+        i = i.numpy()
+        return tuple(torch.from_numpy(np.take(t.numpy(), i, axis=0)) for t in (self.x, self.y, self.utt, self.seg))
+    return self.x[i], self.y[i], self.utt[i], self.seg[i]
+
+@patch(as_prop=True)
+def c(self:SegmentData)->int: return len(self.vocab)
+
+@patch(as_prop=True)
+def n_utt(self:SegmentData)->int:
+    "Utterances of the side (`len(rows)` when known, else from `utt`)"
+    if self.rows is not None: return len(self.rows)
+    return int(self.utt.max()) + 1 if len(self.utt) else 0
+
+@patch
+def new_empty(self:SegmentData):
+    "Same vocab and hop, no segments (what `learn.export` keeps)"
+    return type(self)(torch.empty(0, *self.x.shape[1:]), torch.empty(0, dtype=torch.long),   # not views: a view
+                      torch.empty(0, dtype=torch.long), self.vocab, self.hop)             # pickles its storage
+
+@patch
+def __repr__(self:SegmentData): return f"SegmentData({len(self)} segments of {self.n_utt} utterances, hop {self.hop} s, vocab {self.vocab})"
 
 # %% ../nbs/06_data.ipynb
 class SegmentDL(DataLoader):

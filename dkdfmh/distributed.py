@@ -6,6 +6,7 @@
 from __future__ import annotations
 import contextlib, itertools, json, os, shutil, sys, tempfile, time, warnings
 from dataclasses import dataclass
+from fastcore.basics import patch
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -157,36 +158,45 @@ class ShardedDL(DataLoader):
     def after_batch(self, b):
         self.n_last = find_bs(b)
         return self.dl.after_batch(b)
-    def get_idxs(self):
-        idxs = list(self.dl.get_idxs())
-        if self.shuffle and self.world_size > 1:
-            t = torch.tensor(idxs, dtype=torch.long, device=_comm_device())
-            dist.broadcast(t, 0)
-            idxs = t.cpu().tolist()
-        self.plan = shard_plan(len(idxs), self.bs, self.world_size, self.drop_last)
-        return list(itertools.chain.from_iterable(idxs[a:b] for a, b in self.plan[:, self.rank:self.rank + 2]))
-    def create_batches(self, samps):
-        it = iter(samps)
-        for a, b in self.plan[:, self.rank:self.rank + 2]:
-            yield self.dl.do_batch([self.dl.do_item(s) for s in itertools.islice(it, int(b - a))])
     def new(self, dataset=None, cls=None, **kwargs):
         "A `ShardedDL` of `dl.new(...)`, same processes and batch size"
         return type(self)(self.dl.new(dataset, cls, **kwargs), self.rank, self.world_size, self.bs, self.device)
     def to(self, device):
         self.dl.to(device); self.device = device
         return self
-    def _gather(self, t):
-        if not isinstance(t, torch.Tensor): return t
-        t = t.detach()
-        if t.ndim > 0: return all_gather_cat(t)
-        v = torch.stack([t.double() * self.n_last, torch.tensor(float(self.n_last), dtype=torch.float64, device=t.device)])
-        v = v.to(_comm_device()); dist.all_reduce(v)
-        return (v[0] / v[1]).to(t.device, t.dtype)   # a batch mean (the loss): the mean over the global batch
     def to_detach(self, b, cpu=True, gather=True):
         "Detach `b`; with `gather`, concatenate every process's tensors (batch means: their mean over the global batch)"
         if gather and self.world_size > 1 and dist.is_initialized(): b = apply(self._gather, b)
         return to_detach(b, cpu, gather=False)
-    def __repr__(self): return f"ShardedDL(rank {self.rank} of {self.world_size}, bs {self.bs}, {len(self)} batches of {self.dl!r})"
+
+# %% ../nbs/12_distributed.ipynb
+@patch
+def get_idxs(self:ShardedDL):
+    idxs = list(self.dl.get_idxs())
+    if self.shuffle and self.world_size > 1:
+        t = torch.tensor(idxs, dtype=torch.long, device=_comm_device())
+        dist.broadcast(t, 0)
+        idxs = t.cpu().tolist()
+    self.plan = shard_plan(len(idxs), self.bs, self.world_size, self.drop_last)
+    return list(itertools.chain.from_iterable(idxs[a:b] for a, b in self.plan[:, self.rank:self.rank + 2]))
+
+@patch
+def create_batches(self:ShardedDL, samps):
+    it = iter(samps)
+    for a, b in self.plan[:, self.rank:self.rank + 2]:
+        yield self.dl.do_batch([self.dl.do_item(s) for s in itertools.islice(it, int(b - a))])
+
+@patch
+def _gather(self:ShardedDL, t):
+    if not isinstance(t, torch.Tensor): return t
+    t = t.detach()
+    if t.ndim > 0: return all_gather_cat(t)
+    v = torch.stack([t.double() * self.n_last, torch.tensor(float(self.n_last), dtype=torch.float64, device=t.device)])
+    v = v.to(_comm_device()); dist.all_reduce(v)
+    return (v[0] / v[1]).to(t.device, t.dtype)   # a batch mean (the loss): the mean over the global batch
+
+@patch
+def __repr__(self:ShardedDL): return f"ShardedDL(rank {self.rank} of {self.world_size}, bs {self.bs}, {len(self)} batches of {self.dl!r})"
 
 # %% ../nbs/12_distributed.ipynb
 class _DDP(DistributedDataParallel):
@@ -260,64 +270,73 @@ class DDPTrainer(Callback):
         if self.rank: self.learn.logger = noop
         self._gathered, self.seen = None, []
 
-    def _check_same_data(self):
-        "Every process must hold the same segments, or the collectives would not match"
-        n = torch.tensor([len(dl.dataset) if dl is not None else -1 for dl in self.dls.loaders], dtype=torch.long, device=_comm_device())
-        lo, hi = n.clone(), n.clone()
-        dist.all_reduce(lo, dist.ReduceOp.MIN); dist.all_reduce(hi, dist.ReduceOp.MAX)
-        if not torch.equal(lo, hi):
-            raise RuntimeError(f"DDPTrainer: the processes hold different data (segments per loader range from {lo.tolist()} to {hi.tolist()}); "
-                               "do all machines have the same corpus and feature settings?")
+# %% ../nbs/12_distributed.ipynb
+@patch
+def _check_same_data(self:DDPTrainer):
+    "Every process must hold the same segments, or the collectives would not match"
+    n = torch.tensor([len(dl.dataset) if dl is not None else -1 for dl in self.dls.loaders], dtype=torch.long, device=_comm_device())
+    lo, hi = n.clone(), n.clone()
+    dist.all_reduce(lo, dist.ReduceOp.MIN); dist.all_reduce(hi, dist.ReduceOp.MAX)
+    if not torch.equal(lo, hi):
+        raise RuntimeError(f"DDPTrainer: the processes hold different data (segments per loader range from {lo.tolist()} to {hi.tolist()}); "
+                           "do all machines have the same corpus and feature settings?")
 
-    def _wrap(self, dl):
-        if dl is None or isinstance(dl, ShardedDL): return dl
-        bs = dl.bs
-        if self.split_batch and bs is not None:
-            if bs % self.world_size:
-                raise ValueError(f"DDPTrainer: batch size {bs} cannot be split among {self.world_size} processes; "
-                                 f"use a multiple of {self.world_size} or split_batch=False (each process takes {bs})")
-            bs //= self.world_size
-        return ShardedDL(dl, self.rank, self.world_size, bs)
+@patch
+def _wrap(self:DDPTrainer, dl):
+    if dl is None or isinstance(dl, ShardedDL): return dl
+    bs = dl.bs
+    if self.split_batch and bs is not None:
+        if bs % self.world_size:
+            raise ValueError(f"DDPTrainer: batch size {bs} cannot be split among {self.world_size} processes; "
+                             f"use a multiple of {self.world_size} or split_batch=False (each process takes {bs})")
+        bs //= self.world_size
+    return ShardedDL(dl, self.rank, self.world_size, bs)
 
-    def before_train(self):
-        self.learn.dl = self._wrap(self.learn.dl)
+@patch
+def before_train(self:DDPTrainer):
+    self.learn.dl = self._wrap(self.learn.dl)
+    for cb in self.learn.cbs:
+        if isinstance(cb, DistillCallback): self._gather_teacher(cb)
+
+@patch
+def _gather_teacher(self:DDPTrainer, cb):
+    "Replace the distillation callback's per-process teacher table by the gathered one (once per table it builds)"
+    mine = cb.logits is not None and cb.logits is not self._gathered
+    flag = torch.tensor([int(mine)], device=_comm_device())
+    every = flag.clone(); dist.all_reduce(every, dist.ReduceOp.MIN)
+    some = flag.clone(); dist.all_reduce(some, dist.ReduceOp.MAX)
+    if not some.item(): return
+    if not every.item():   # some processes have no table: all compute the teacher live (correct, uncached)
+        cb.logits, cb.cache_reason = None, 'a process has no teacher cache; computed live everywhere'
+        return
+    cb.logits, count = gather_table(cb.logits, len(self.dls.train.dataset))
+    cb.cache_reason = f"{int((count > 0).sum())} training segments cached, gathered from {self.world_size} processes"
+    self._gathered = cb.logits
+    if self.audit: self.teacher_logits, self.teacher_counts = cb.logits.detach().cpu().clone(), count.cpu()
+
+# %% ../nbs/12_distributed.ipynb
+@patch
+def before_validate(self:DDPTrainer): self.learn.dl = self._wrap(self.learn.dl)
+
+@patch
+def after_batch(self:DDPTrainer):
+    if self.audit and self.training and len(self.yb) >= 3: self.seen.append((self.epoch, self.yb[2].detach().cpu().clone()))
+
+@patch
+def after_fit(self:DDPTrainer):
+    if self.audit:
+        for m in self.learn.metrics:
+            if isinstance(m, UtteranceMetric) and m.scores() is not None:
+                s = m.scores()
+                self.valid = dict(wa=s['wa'], ua=s['ua'], utt_ids=s['utt_ids'], utt_logits=s['utt_logits'], n_segments=sum(len(y) for y in m.ys))
+                break
         for cb in self.learn.cbs:
-            if isinstance(cb, DistillCallback): self._gather_teacher(cb)
-
-    def _gather_teacher(self, cb):
-        "Replace the distillation callback's per-process teacher table by the gathered one (once per table it builds)"
-        mine = cb.logits is not None and cb.logits is not self._gathered
-        flag = torch.tensor([int(mine)], device=_comm_device())
-        every = flag.clone(); dist.all_reduce(every, dist.ReduceOp.MIN)
-        some = flag.clone(); dist.all_reduce(some, dist.ReduceOp.MAX)
-        if not some.item(): return
-        if not every.item():   # some processes have no table: all compute the teacher live (correct, uncached)
-            cb.logits, cb.cache_reason = None, 'a process has no teacher cache; computed live everywhere'
-            return
-        cb.logits, count = gather_table(cb.logits, len(self.dls.train.dataset))
-        cb.cache_reason = f"{int((count > 0).sum())} training segments cached, gathered from {self.world_size} processes"
-        self._gathered = cb.logits
-        if self.audit: self.teacher_logits, self.teacher_counts = cb.logits.detach().cpu().clone(), count.cpu()
-
-    def before_validate(self): self.learn.dl = self._wrap(self.learn.dl)
-
-    def after_batch(self):
-        if self.audit and self.training and len(self.yb) >= 3: self.seen.append((self.epoch, self.yb[2].detach().cpu().clone()))
-
-    def after_fit(self):
-        if self.audit:
-            for m in self.learn.metrics:
-                if isinstance(m, UtteranceMetric) and m.scores() is not None:
-                    s = m.scores()
-                    self.valid = dict(wa=s['wa'], ua=s['ua'], utt_ids=s['utt_ids'], utt_logits=s['utt_logits'], n_segments=sum(len(y) for y in m.ys))
-                    break
-            for cb in self.learn.cbs:
-                if isinstance(cb, DistillCallback): self.cached = [r[5] for r in cb.records]
-        model = self.learn.model.module
-        if self._bn is not None: model = revert_sync_bn(model, self._bn)
-        self.learn.model = model
-        self.learn.dls.loaders = self.old_loaders
-        if self.audit: self.final_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            if isinstance(cb, DistillCallback): self.cached = [r[5] for r in cb.records]
+    model = self.learn.model.module
+    if self._bn is not None: model = revert_sync_bn(model, self._bn)
+    self.learn.model = model
+    self.learn.dls.loaders = self.old_loaders
+    if self.audit: self.final_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 # %% ../nbs/12_distributed.ipynb
 @contextlib.contextmanager

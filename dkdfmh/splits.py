@@ -6,6 +6,7 @@
 from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
+from fastcore.basics import patch
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
@@ -51,49 +52,54 @@ class Split:
 
     def sides(self)->dict: return {'train': self.train, 'valid': self.valid, 'test': self.test}
 
-    def speakers(self, df:pd.DataFrame)->dict: # side -> sorted speaker ids
-        "The speakers on each side."
-        spk = speaker_keys(df)
-        return {s: sorted(set(spk[i])) for s, i in self.sides().items()}
+# %% ../nbs/03_splits.ipynb
+@patch
+def speakers(self:Split, df:pd.DataFrame)->dict: # side -> sorted speaker ids
+    "The speakers on each side."
+    spk = speaker_keys(df)
+    return {s: sorted(set(spk[i])) for s, i in self.sides().items()}
 
-    def check(self, df:pd.DataFrame)->Split: # self, so it chains
-        "Raise `ValueError` if the split does not fit `df`, an utterance is on two sides, or (speaker-independent) a speaker is."
-        n = len(df)
-        for s, i in self.sides().items():
-            if len(i) and (i.min() < 0 or i.max() >= n):
-                raise ValueError(f"{self.name}: {s} has row indices outside 0..{n - 1}: {i[(i < 0) | (i >= n)][:5].tolist()}")
-            if len(np.unique(i)) != len(i): raise ValueError(f"{self.name}: {s} lists a row more than once")
-        if not len(self.train): raise ValueError(f"{self.name}: the training side is empty")
-        if not len(self.test): raise ValueError(f"{self.name}: the test side is empty")
-        paths = df['path'].to_numpy() if 'path' in df.columns else np.arange(n).astype(str)
-        for a, b in (('train', 'valid'), ('train', 'test'), ('valid', 'test')):
-            both = np.intersect1d(self.sides()[a], self.sides()[b])
-            if len(both): raise ValueError(f"{self.name}: {len(both)} utterance(s) on both {a} and {b} sides, e.g. row {both[0]} ({paths[both[0]]})")
-        if self.protocol == 'speaker-independent':
-            spk = self.speakers(df)
-            for a, b in (('train', 'valid'), ('train', 'test'), ('valid', 'test')):
-                both = sorted(set(spk[a]) & set(spk[b]))
-                if both: raise ValueError(f"{self.name}: speaker-independent split has speaker(s) {both} on both {a} and {b} sides")
-        return self
-
-    def describe(self, df:pd.DataFrame)->pd.DataFrame: # rows train/valid/test
-        "Utterances, speakers and label counts per side."
+@patch
+def check(self:Split, df:pd.DataFrame)->Split: # self, so it chains
+    "Raise `ValueError` if the split does not fit `df`, an utterance is on two sides, or (speaker-independent) a speaker is."
+    n = len(df)
+    for s, i in self.sides().items():
+        if len(i) and (i.min() < 0 or i.max() >= n):
+            raise ValueError(f"{self.name}: {s} has row indices outside 0..{n - 1}: {i[(i < 0) | (i >= n)][:5].tolist()}")
+        if len(np.unique(i)) != len(i): raise ValueError(f"{self.name}: {s} lists a row more than once")
+    if not len(self.train): raise ValueError(f"{self.name}: the training side is empty")
+    if not len(self.test): raise ValueError(f"{self.name}: the test side is empty")
+    paths = df['path'].to_numpy() if 'path' in df.columns else np.arange(n).astype(str)
+    for a, b in (('train', 'valid'), ('train', 'test'), ('valid', 'test')):
+        both = np.intersect1d(self.sides()[a], self.sides()[b])
+        if len(both): raise ValueError(f"{self.name}: {len(both)} utterance(s) on both {a} and {b} sides, e.g. row {both[0]} ({paths[both[0]]})")
+    if self.protocol == 'speaker-independent':
         spk = self.speakers(df)
-        rows = []
-        for s, i in self.sides().items():
-            r = {'utterances': len(i), 'speakers': len(spk[s]),
-                 'speaker ids': ', '.join(spk[s]) if len(spk[s]) <= 6 else f"{', '.join(spk[s][:5])}, ... ({len(spk[s])})"}
-            if 'label' in df.columns: r.update(df['label'].iloc[i].value_counts().to_dict())
-            rows.append(r)
-        out = pd.DataFrame(rows, index=list(SIDES)).fillna(0)
-        labels = sorted(df['label'].unique()) if 'label' in df.columns else []
-        return out[['utterances', 'speakers'] + [c for c in labels if c in out] + ['speaker ids']].astype(
-            {c: int for c in ['utterances', 'speakers'] + [c for c in labels if c in out]})
+        for a, b in (('train', 'valid'), ('train', 'test'), ('valid', 'test')):
+            both = sorted(set(spk[a]) & set(spk[b]))
+            if both: raise ValueError(f"{self.name}: speaker-independent split has speaker(s) {both} on both {a} and {b} sides")
+    return self
 
-    def to_dict(self)->dict:
-        "Plain lists, for JSON; `Split(**d)` rebuilds it."
-        return dict(name=self.name, protocol=self.protocol, train=self.train.tolist(), valid=self.valid.tolist(),
-                    test=self.test.tolist(), meta=dict(self.meta))
+@patch
+def describe(self:Split, df:pd.DataFrame)->pd.DataFrame: # rows train/valid/test
+    "Utterances, speakers and label counts per side."
+    spk = self.speakers(df)
+    rows = []
+    for s, i in self.sides().items():
+        r = {'utterances': len(i), 'speakers': len(spk[s]),
+             'speaker ids': ', '.join(spk[s]) if len(spk[s]) <= 6 else f"{', '.join(spk[s][:5])}, ... ({len(spk[s])})"}
+        if 'label' in df.columns: r.update(df['label'].iloc[i].value_counts().to_dict())
+        rows.append(r)
+    out = pd.DataFrame(rows, index=list(SIDES)).fillna(0)
+    labels = sorted(df['label'].unique()) if 'label' in df.columns else []
+    return out[['utterances', 'speakers'] + [c for c in labels if c in out] + ['speaker ids']].astype(
+        {c: int for c in ['utterances', 'speakers'] + [c for c in labels if c in out]})
+
+@patch
+def to_dict(self:Split)->dict:
+    "Plain lists, for JSON; `Split(**d)` rebuilds it."
+    return dict(name=self.name, protocol=self.protocol, train=self.train.tolist(), valid=self.valid.tolist(),
+                test=self.test.tolist(), meta=dict(self.meta))
 
 # %% ../nbs/03_splits.ipynb
 RANDOM_WARNING = ("random utterance-level split: the same speakers are in train and test, so scores are optimistic "
