@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_cli.ipynb 3
 from __future__ import annotations
-import argparse, ast, contextlib, inspect, json, os, sys, time, types, typing, warnings
+import argparse, ast, contextlib, dataclasses, inspect, json, os, sys, time, types, typing, warnings
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Literal
@@ -186,7 +186,7 @@ RECIPE_NAMES = {'recommended': "the recommended recipe (--recipe recommended, th
                 'paper': "the paper's optimiser and loss (--recipe paper), speaker-independent folds"} # how each `RECIPES` name is announced
 
 LEVER_OPTIONS = ('norm', 'balance', 'schedule', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets',
-                 'speed_factors', 'pitch_factors', 'mixup', 'distill_scale', 'ensemble', 'generations', 'select_from') # `Config` levers given as options
+                 'speed_factors', 'pitch_factors', 'mixup', 'speaker_shift', 'distill_scale', 'ensemble', 'generations', 'select_from') # `Config` levers given as options
 
 def _describe(cfg)->str:
     lv = {**cfg.levers(), **({} if cfg.schedule == 'constant' else {'schedule': cfg.schedule})}
@@ -218,27 +218,26 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
                 speed_factors:list[float]|None=None, # extra training copies of the audio at these speeds, e.g. 0.9 1.1
                 pitch_factors:list[float]|None=None, # extra training copies pitch-shifted by these frequency ratios, e.g. 0.94 1.06
                 mixup:float|None=None, # alpha of segment-level mixup, lam ~ Beta(alpha, alpha) (default 0: off)
+                speaker_shift:float|None=None, # probability that a training segment gets another training speaker's filterbank level and spread (norm speaker; default 0: off)
                 distill_scale:float|None=None, # multiplier of the student's distillation term (default 1)
                 ensemble:list[int]|None=None, # the student learns from the mean logits of the teachers of these seeds (default: its own seed's)
                 generations:int|None=None, # born-again generations of the student (default 1)
                 select_from:float|None=None, # choose each model's epoch on validation only among epochs >= this fraction of them (default 0: all; 0.5 with one_cycle: its annealing half)
                 device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (auto: CUDA when available)
-                amp:bool=False, # float16 mixed precision when training on CUDA (ignored on the CPU)
+                amp:bool=False, # float16 mixed precision when training on CUDA (ignored on the CPU); --precision says more
+                precision:Literal['fp32', 'bf16', 'fp16', 'auto']|None=None, # arithmetic of training: bf16 on a CPU with native bf16 or a GPU, fp16 (GPU), auto (default fp32)
                 paper:bool=False, # the paper's recipe (dkdfmh.train.paper_config): IEMOCAP improvised, random 80/20, 50 epochs, lr 1e-4
                 recipe:Literal['recommended', 'fast', 'reduced', 'paper']|None=None, # starting recipe on a corpus (dkdfmh.levers.RECIPES; default recommended; synthetic without it: the demo)
                 **kwargs, # corpus arguments (`cli_corpus`)
                )->SimpleNamespace: # cfg (`Config`), recipe (its description), corpus (`cli_corpus`)
     "Load the corpus and build the training `Config`: paper, a named recipe or the synthetic demo, with the given settings on top"
+    args = dict(locals())
     if paper and recipe is not None: raise UsageError(f"--paper and --recipe {recipe}: give one of them (--paper is the paper's recipe and protocol)")
     if paper and kwargs.get('corpus') is None: kwargs['corpus'] = 'iemocap'
     check_device(device)                                               # before the corpus is read
     from dkdfmh.train import Config, paper_config
-    given = dict(protocol=protocol, n_folds=n_folds, folds=folds, n_valid_speakers=n_valid_speakers, epochs=epochs, lr=lr, bs=bs,
-                 alpha=alpha, beta=beta, T=T, warmup=warmup, seeds=seeds, norm=norm, balance=balance, schedule=schedule,
-                 time_masks=time_masks, time_mask_width=time_mask_width, freq_masks=freq_masks, freq_mask_width=freq_mask_width,
-                 random_offsets=random_offsets or None, speed_factors=speed_factors, pitch_factors=pitch_factors, mixup=mixup,
-                 distill_scale=distill_scale, ensemble=ensemble, generations=generations, select_from=select_from)
-    given = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if v is not None}
+    fields = {f.name for f in dataclasses.fields(Config)} - {'device'}   # the Config settings given on the command line (a flag: when set)
+    given = {k: tuple(v) if isinstance(v, list) else v for k, v in args.items() if k in fields and v is not None and v is not False}
     Config(**given)                                                    # Config's own checks, before the corpus is read
     c = cli_corpus(**kwargs)
     base = dict(corpus=c.name, root=c.root, corpus_options=c.options, device=device, mixed_precision=amp, cache_dir=kwargs.get('cache_dir'))

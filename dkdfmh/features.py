@@ -460,6 +460,25 @@ def _n_jobs(n_jobs):
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
 
 # %% ../nbs/01_features.ipynb
+def _compute_all(items:list, nj:int, cfg, root, keep:bool, take, progress:bool):
+    "`_compute_chunk` over `items` in this process (few items) or in `nj` worker processes, each result handed to `take`"
+    if not items: return
+    if nj == 1 or len(items) < 4:
+        with _one_blas_thread():
+            for it in _pbar(items, len(items), progress): take(_compute_chunk([it], cfg, root, keep))
+        return
+    size = max(1, min(16, len(items) // (nj * 8)))
+    chunks = [items[k:k + size] for k in range(0, len(items), size)]
+    ctx = mp.get_context('fork' if sys.platform.startswith('linux') else 'spawn')
+    with ProcessPoolExecutor(nj, mp_context=ctx) as ex:
+        futs = [ex.submit(_worker_chunk, c, cfg, root, keep) for c in chunks]
+        try:
+            for fut in _pbar(as_completed(futs), len(futs), progress): take(fut.result())
+        except BaseException:
+            for f in futs: f.cancel()
+            raise
+
+# %% ../nbs/01_features.ipynb
 def extract_features(paths:list, # audio files
                      cfg:FeatureConfig=FeatureConfig(), # front-end settings
                      cache_dir=None, # cache folder; None: `default_cache_dir()`; False: no cache
@@ -502,21 +521,7 @@ def extract_features(paths:list, # audio files
                 if e is not None: fail(i, AudioError(paths[i], e.problem))
                 else: res[i] = a
             if e is None and st is not None and index is not None: index.put(paths[todo[key][0]], st, digest)
-    try:
-        if items and (nj == 1 or len(items) < 4):
-            with _one_blas_thread():
-                for it in _pbar(items, len(items), progress): take(_compute_chunk([it], cfg, root, not mmap))
-        elif items:
-            size = max(1, min(16, len(items) // (nj * 8)))
-            chunks = [items[k:k + size] for k in range(0, len(items), size)]
-            ctx = mp.get_context('fork' if sys.platform.startswith('linux') else 'spawn')
-            with ProcessPoolExecutor(nj, mp_context=ctx) as ex:
-                futs = [ex.submit(_worker_chunk, c, cfg, root, not mmap) for c in chunks]
-                try:
-                    for fut in _pbar(as_completed(futs), len(futs), progress): take(fut.result())
-                except BaseException:
-                    for f in futs: f.cancel()
-                    raise
+    try: _compute_all(items, nj, cfg, root, not mmap, take, progress)
     finally:
         if index is not None: index.flush()
     return res

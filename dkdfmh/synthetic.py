@@ -87,53 +87,44 @@ def _rng(label:str, speaker:SynthSpeaker, seed:int):
     return np.random.default_rng([int(seed) % 2**32, zlib.crc32(label.encode()), zlib.crc32(speaker.name.encode())])
 
 # %% ../nbs/02a_synthetic.ipynb
-def synth_utterance(label:str, # one of STYLES: angry happy neutral sad boredom fear
-                    speaker=0, # speaker index, name ('syn01') or `SynthSpeaker`
-                    seed:int=0, # utterance seed: same arguments, same samples
-                    sr:int=16000, # sample rate (Hz)
-                    dur_range:tuple=(1.2, 4.0), # the duration is drawn uniformly from this range (s)
-                   )->np.ndarray: # float32 samples in [-1, 1]
-    "One speech-like utterance of emotion `label` by synthetic `speaker`."
-    if label not in STYLES: raise ValueError(f"no synthetic style for {label!r}; known: {', '.join(STYLES)}")
-    if not (0 < dur_range[0] <= dur_range[1]): raise ValueError(f"dur_range must be (min, max) with 0 < min <= max, not {dur_range}")
-    if sr < 8000: raise ValueError(f"sr must be at least 8000 Hz, not {sr}")
-    st, spk = STYLES[label], synth_speaker(speaker)
-    rng = _rng(label, spk, seed)
-    D = float(rng.uniform(*dur_range)); n = int(round(D * sr))
-    # 1. rhythm: syllables (start, end) in seconds
+def _rhythm(rng, st, spk, D:float)->np.ndarray: # (syllables, 2) start and end (s)
+    "Syllables at the style's and speaker's rate, with pauses"
     rate = st.rate * spk.rate_scale * rng.uniform(0.88, 1.12)
     t, end, syl = rng.uniform(0.04, 0.15), D - rng.uniform(0.05, 0.15), []
     while t < end - 0.08:
         d = min(rng.lognormal(np.log(1 / rate), 0.25), end - t)
         syl.append((t, t + d)); t += d
         if rng.random() < 0.18: t += rng.uniform(0.08, 0.3)
-    syl = np.array(syl); ns = len(syl)
-    # 2. pitch contour on a 5-ms grid, then per sample
+    return np.array(syl)
+
+def _pitch(rng, st, spk, syl:np.ndarray, D:float, n:int, sr:int)->np.ndarray: # f0 (Hz) per sample
+    "A pitch contour on a 5-ms grid (accents per syllable, declination, jitter, vibrato), then per sample"
     hop = 0.005; grid = np.arange(0, D + 2 * hop, hop)
-    centers = syl.mean(1)
-    semis = np.interp(grid, centers, rng.normal(0, st.range_st, ns)) - rng.uniform(1, 3) * grid / D
+    semis = np.interp(grid, syl.mean(1), rng.normal(0, st.range_st, len(syl))) - rng.uniform(1, 3) * grid / D
     semis += np.cumsum(rng.normal(0, st.jitter / 3, len(grid))) * 0.3
     semis = np.convolve(np.pad(semis, 3, mode='edge'), np.ones(7) / 7, 'valid')
     semis += 0.15 * np.sin(2 * np.pi * rng.uniform(4, 6) * grid + rng.uniform(0, 2 * np.pi))
-    tt = np.arange(n) / sr
-    f0 = spk.f0 * st.pitch * rng.uniform(0.93, 1.07) * 2 ** (np.interp(tt, grid, semis) / 12)
-    # 3. source: pulse train -> glottal low-pass -> radiation -> tilt, plus aspiration
-    ph = np.cumsum(f0 / sr)
+    return spk.f0 * st.pitch * rng.uniform(0.93, 1.07) * 2 ** (np.interp(np.arange(n) / sr, grid, semis) / 12)
+
+def _source(rng, st, spk, f0:np.ndarray, sr:int)->np.ndarray: # excitation, unit variance plus aspiration
+    "Pulse train -> glottal low-pass -> radiation -> spectral tilt, plus aspiration noise"
+    n, ph = len(f0), np.cumsum(f0 / sr)
     idx = np.flatnonzero(np.diff(np.floor(ph))) + 1
     src = np.zeros(n); src[idx] = 1 + rng.normal(0, 0.05, len(idx))
     g = 0.97
-    src = lfilter([(1 - g) ** 2], [1, -2 * g, g * g], src)
-    src = np.diff(src, prepend=0.)
+    src = np.diff(lfilter([(1 - g) ** 2], [1, -2 * g, g * g], src), prepend=0.)
     tilt = float(np.clip(st.tilt + rng.normal(0, 0.1), -1, 1))
     src = lfilter([1, -0.9 * tilt], [1], src) if tilt >= 0 else lfilter([1], [1, 0.9 * tilt], src)
     src /= src.std() + 1e-12
-    exc = src + lfilter([1, -0.9], [1], rng.standard_normal(n)) * (4 * spk.breathiness * st.breath)
-    # 4. vowels: formant filter per syllable, with envelope, stress and consonant-like onset noise
-    tail = int(0.04 * sr)
+    return src + lfilter([1, -0.9], [1], rng.standard_normal(n)) * (4 * spk.breathiness * st.breath)
+
+# %% ../nbs/02a_synthetic.ipynb
+def _vowels(rng, spk, exc:np.ndarray, syl:np.ndarray, sr:int)->np.ndarray: # the voiced signal
+    "A formant filter per syllable, with its envelope, stress and a consonant-like onset noise"
+    n, tail = len(exc), int(0.04 * sr)
     out = np.zeros(n + tail)
     fscale = spk.formant_scale * rng.uniform(0.97, 1.03)
-    vowels = rng.integers(0, len(VOWELS), ns)
-    for (s, e), v in zip(syl, vowels):
+    for (s, e), v in zip(syl, rng.integers(0, len(VOWELS), len(syl))):
         i0, i1 = int(s * sr), min(n, int(e * sr))
         L = i1 - i0
         if L < 16: continue
@@ -148,9 +139,25 @@ def synth_utterance(label:str, # one of STYLES: angry happy neutral sad boredom 
         b, aa = _formant_filter(VOWELS[v] * fscale, BANDWIDTHS * rng.uniform(0.9, 1.2), sr)
         y = lfilter(b, aa, np.concatenate([seg, np.zeros(tail)]))
         out[i0:i0 + len(y)] += y
-    out = out[:n]
-    # 5. level, noise floor, clip
-    voiced = out[np.abs(out) > 0.05 * np.abs(out).max()]
+    return out[:n]
+
+def synth_utterance(label:str, # one of STYLES: angry happy neutral sad boredom fear
+                    speaker=0, # speaker index, name ('syn01') or `SynthSpeaker`
+                    seed:int=0, # utterance seed: same arguments, same samples
+                    sr:int=16000, # sample rate (Hz)
+                    dur_range:tuple=(1.2, 4.0), # the duration is drawn uniformly from this range (s)
+                   )->np.ndarray: # float32 samples in [-1, 1]
+    "One speech-like utterance of emotion `label` by synthetic `speaker`."
+    if label not in STYLES: raise ValueError(f"no synthetic style for {label!r}; known: {', '.join(STYLES)}")
+    if not (0 < dur_range[0] <= dur_range[1]): raise ValueError(f"dur_range must be (min, max) with 0 < min <= max, not {dur_range}")
+    if sr < 8000: raise ValueError(f"sr must be at least 8000 Hz, not {sr}")
+    st, spk = STYLES[label], synth_speaker(speaker)
+    rng = _rng(label, spk, seed)
+    D = float(rng.uniform(*dur_range)); n = int(round(D * sr))
+    syl = _rhythm(rng, st, spk, D)
+    exc = _source(rng, st, spk, _pitch(rng, st, spk, syl, D, n, sr), sr)
+    out = _vowels(rng, spk, exc, syl, sr)
+    voiced = out[np.abs(out) > 0.05 * np.abs(out).max()]                # level, noise floor, clip
     level = st.level_db + spk.gain_db + rng.normal(0, 1.5)
     out *= 10 ** (level / 20) / (np.sqrt(np.mean(voiced ** 2)) + 1e-12)
     out += rng.standard_normal(n) * 10 ** (-62 / 20)

@@ -233,6 +233,7 @@ class SelectOnValid(Callback):
         self.history, self.best_epoch, self.best_score, self.best_state = d['history'], d['best_epoch'], d['best_score'], d['best_state']
         self.best_loss = d.get('best_loss', math.inf)
 
+# %% ../nbs/08_train.ipynb
 class Checkpoint(Callback):
     "Save model, optimiser, shuffling RNG and selection state atomically after every epoch; `load` resumes"
     order = 70  # after SelectOnValid
@@ -559,6 +560,7 @@ _FREE = ('seeds', 'folds', 'students', 'cache_dir', 'device', 'channels_last', '
 
 def _as_json(d:dict)->dict: return json.loads(json.dumps(d))
 
+# %% ../nbs/08_train.ipynb
 def _check_out_dir(out:Path, cfg:Config):
     "Refuse to mix runs of different recipes in one folder (what may differ: seeds, folds, students, device); a stored config without the levers had them off"
     p, mine = out/'config.json', {k: v for k, v in _as_json(cfg.to_dict()).items() if k not in _FREE}
