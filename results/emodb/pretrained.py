@@ -23,6 +23,7 @@ from dkdfmh.data import segment_dls, make_vocab
 from dkdfmh.train import Config, load_data, load_variants, train_teacher, keep_freed_memory, training_precision
 from dkdfmh.inference import save_model, PRETRAINED
 from dkdfmh.study import nested_selection, _ua
+from dkdfmh.evaluate import pm as _pm
 sys.path.insert(0, str(Path(__file__).parent))
 from single_file import CANDIDATES
 
@@ -52,7 +53,7 @@ def pooled(t:pd.DataFrame)->pd.Series:
     "Per seed, UA pooled over the test utterances of the five folds"
     return pd.Series({s: _ua(np.concatenate(g.utt_true.tolist()), np.concatenate(g.utt_pred.tolist()), 4) for s, g in t.groupby('seed')})
 
-def pm(x:pd.Series)->str: return f"{100 * x.mean():.1f} ± {100 * (x.std(ddof=1) if len(x) > 1 else 0.):.1f}"
+def pm(x:pd.Series)->str: return _pm(x.mean(), x.std(ddof=1) if len(x) > 1 else float('nan'), len(x))
 
 def fold_pm(g:pd.DataFrame)->str: return f"{100 * g.test.mean():.1f} ± {100 * g.test.std(ddof=1):.1f}"
 
@@ -108,7 +109,7 @@ all {n} utterances of the ten speakers; the last of {epochs} epochs kept (no spe
 the one-cycle schedule ends annealed).
 
 The recipe was chosen among {n_cand} candidates by their mean validation UA as shipped (last epoch, single-file mode)
-over every fold and seed ({cands}): the test speakers never took part in the choice.
+over every fold and seed ({cands}): the test speakers never took part in the choice.{screened}
 
 ## How well it does on speakers it has not heard
 Speaker-independent cross-validation on EMO-DB with the same recipe: 5 folds of 2 test speakers, 1 validation speaker
@@ -136,8 +137,12 @@ forced into one of the four); recordings much shorter than 2 s (a note says so) 
 
 ## How to retrain it
 ```
-.venv/bin/python results/emodb/single_file.py {recipe} --seeds {seeds_args}   # the cross-validation (each candidate)
-.venv/bin/python results/emodb/pretrained.py                                 # choose, train on all ten speakers, write this card
+{cv_commands}
+.venv/bin/python results/emodb/pretrained.py            # choose, train on all ten speakers, write this card
+```
+Each `single_file.py` command trains and scores one candidate on all five folds of the seeds given (about 40 minutes a
+seed on two cores with `--folds` split between two processes); finished runs are kept and reused.
+```
 ```
 """
 
@@ -154,16 +159,34 @@ def write_card(cv:dict, info:dict)->str:
     diff = f"{d['mean']:+.1f} ± {d['sd']:.1f} UA points per fold and seed ({d['wins']} of {d['n']} runs better)"
     speaker_line = (f"Giving `--speaker` recordings changes the single-file score by {diff}"
                     + (": this model does best on one file alone, so `--speaker` is offered but not advised." if d['mean'] < 0 else "."))
-    nested, cands = cv['nested'], '; '.join(f"`{c}` {v['valid'] * 100:.1f} validation, {v['test']} test" for c, v in cv['candidates'].items())
+    nested, cands = cv['nested'], '; '.join(f"`{c}` {v['valid'] * 100:.1f} UA on validation, {v['test']} on test" for c, v in cv['candidates'].items())
     text = CARD.format(file=PRETRAINED['pretrained'], recipe=cv['recipe'], settings=', '.join(f"{k}={v}" for k, v in cv['settings'].items()),
-                       n_cand=len(cv['candidates']), cands=cands + ' validation UA', seeds=', '.join(map(str, cv['seeds'])),
-                       seeds_args=' '.join(map(str, cv['seeds'])), **{k: v['ua'] for k, v in sc.items()}, **{f"{k}_f": v['folds'] for k, v in sc.items()},
+                       n_cand=len(cv['candidates']), cands=cands, seeds=', '.join(map(str, cv['seeds'])), screened=screened(cv),
+                       cv_commands=cv_commands(), **{k: v['ua'] for k, v in sc.items()}, **{f"{k}_f": v['folds'] for k, v in sc.items()},
                        nested=nested['ua'], tc=nested['test_chosen'][0], tc_ua=nested['test_chosen'][1], speaker_line=speaker_line,
                        baseline=cv['baseline'], **info)
     return text
 
+def screened(cv:dict)->str:
+    "The candidates left out after their first seed, by validation UA only"
+    out = {c: v for c, v in cv.get('screening', {}).items() if c not in cv['candidates']}
+    if not out: return ''
+    return (" Before that, " + ', '.join(f"`{c}` ({v['valid'] * 100:.1f} UA on validation at seed {v['seed']})" for c, v in out.items())
+            + " had the lowest validation UA after the first seed and was not trained further.")
+
+def cv_commands()->str:
+    "The commands that ran the cross-validation: each candidate and the seeds it has"
+    lines = []
+    for c in CANDIDATES:
+        t = runs_table(c) if (HERE/f"single-{c}"/'modes').is_dir() else pd.DataFrame()
+        if len(t): lines.append(f".venv/bin/python results/emodb/single_file.py {c} --seeds {' '.join(str(int(s)) for s in sorted(t.seed.unique()))}")
+    return '\n'.join(lines)
+
 def cross_validation()->dict:
     cv = choose()
+    first = pd.concat([runs_table(c) for c in CANDIDATES if (HERE/f"single-{c}"/'modes').is_dir()])
+    first = first[(first.seed == first.seed.min()) & (first.epoch == 'last') & (first['mode'] == 'single')]
+    cv['screening'] = {c: dict(valid=float(g.valid.mean()), seed=int(g.seed.min())) for c, g in first.groupby('candidate')}
     t = complete(runs_table(cv['recipe']))
     w = t[t.epoch == 'last'].pivot_table(index=['fold', 'seed'], columns='mode', values='test')
     diff = 100 * (w['speaker'] - w['single'])
