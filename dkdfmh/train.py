@@ -18,7 +18,7 @@ from fastai.callback.progress import ProgressCallback  # progress bars; patches 
 from fastai.callback.schedule import fit_one_cycle, lr_find  # patches `Learner.fit_one_cycle` and `Learner.lr_find`
 from fastai.callback.fp16 import MixedPrecision
 from fastai.torch_core import set_seed, default_device
-from fastcore.basics import partialler
+from fastcore.basics import partialler, patch
 
 from .audio import atomic_open, atomic_write_text
 from .features import FeatureConfig, extract_features, default_cache_dir
@@ -35,7 +35,8 @@ __all__ = ['BALANCE', 'STUDENT_KEYS', 'STUDENT_AUGMENT', 'LEVER_FIELDS', 'PROTOC
            'SelectOnValid', 'Checkpoint', 'Autocast', 'training_precision', 'precision_cbs', 'torch_adam', 'KerasDecay',
            'FitResult', 'make_model', 'augmentation_cbs', 'make_learner', 'bars_on_terminals', 'keep_freed_memory',
            'fit_model', 'train_teacher', 'unlabelled_segments', 'distil_student', 'suggest_lr', 'dl_logits', 'score',
-           'run_scores', 'load_data', 'load_variants', 'split_dls', 'run_name', 'summarise', 'run_experiment']
+           'run_scores', 'load_data', 'load_variants', 'split_dls', 'run_name', 'summarise', 'FoldRun',
+           'run_experiment']
 
 # %% ../nbs/08_train.ipynb
 BALANCE = ('none', 'weights', 'sampler')
@@ -602,6 +603,106 @@ def summarise(runs:list, vocab:list)->dict:
     return out
 
 # %% ../nbs/08_train.ipynb
+class FoldRun:
+    "The models of one fold and seed of an experiment: their loaders, teachers, weights and run files (what `run_experiment` runs)"
+    def __init__(self, cfg:Config, out:Path, data:tuple, vocab:list, fold:int, seed:int, variants=None, save:bool=False, progress:bool=True):
+        self.cfg, self.out, self.data, self.vocab, self.fold, self.seed = cfg, Path(out), data, vocab, fold, seed
+        self.variants, self.save, self.progress = variants, save, progress
+        self.teacher_name = 'teacher' if cfg.teacher_attention else 'cnn'
+        self.ckdir, self.teachers, self.reruns, self._dls = self.out/'checkpoints', {}, {}, None
+
+    @property
+    def dls(self):
+        "The fold's loaders, built on first use (a resumed fold whose runs all exist never builds them)"
+        if self._dls is None: self._dls = split_dls(self.cfg, self.data, self.fold, self.seed, self.variants)
+        return self._dls
+
+    def path(self, model:str, seed:int|None=None, suffix:str='.json')->Path:
+        "A run's file: `runs/<stem>.json`, or `checkpoints/<stem><suffix>` for weights"
+        stem = run_name(self.fold, self.seed if seed is None else seed, model)
+        return self.out/'runs'/f"{stem}.json" if suffix == '.json' else self.ckdir/f"{stem}{suffix}"
+
+    def scored(self, r:FitResult)->dict:
+        "A trained model's scores: test (its chosen and last epoch), validation (chosen)"
+        test_dl = self.dls.test_segments()
+        return dict(best=run_scores(r.best_model(), test_dl), last=run_scores(r.model, test_dl),
+                    valid=run_scores(r.best_model(), self.dls.valid, rows=False) if len(self.dls.valid.dataset) else None)
+
+# %% ../nbs/08_train.ipynb
+@patch
+def _keep_weights(self:FoldRun, model:str, s:int, res:FitResult):
+    "Keep a finished model's weights: a teacher's for its students (always), every model's selected and last epoch when saving"
+    if model == self.teacher_name:
+        keep = res.best_state if self.cfg.teacher_select == 'best' else res.model.state_dict()
+        self.teachers[s] = make_model(self.cfg, len(self.vocab), self.cfg.teacher_attention); self.teachers[s].load_state_dict(keep)
+        with atomic_open(self.path(model, s, '.final.pth'), 'wb') as fh: torch.save(keep, fh)
+    elif self.save:
+        with atomic_open(self.path(model, s, '.final.pth'), 'wb') as fh: torch.save(res.best_state, fh)
+    if self.save:
+        with atomic_open(self.path(model, s, '.last.pth'), 'wb') as fh: torch.save(res.model.state_dict(), fh)
+
+@patch
+def finish(self:FoldRun, model:str, s:int, res:FitResult)->dict:
+    "Score a finished model on the fold's test (and validation) side; keep its weights; write its run file; drop its resume checkpoints"
+    cfg, f = self.cfg, self.fold
+    rec = dict(fold=f, seed=s, model=model, settings=_settings(cfg, model, self.teacher_name), split=self.data[2][f].name,
+               best_epoch=res.best_epoch, seconds=res.seconds, history=res.history, precision=res.precision, **self.scored(res))
+    if self.dls.norm is not None: rec['norm'] = self.dls.norm.to_dict()
+    # a student taught by a rerun of its recorded teacher (`teacher_of`): the scores of the teacher that taught it
+    if model != self.teacher_name and (cfg.student_settings(model).get('ensemble') or [s]) == [s] and s in self.reruns:
+        rec['teacher_rerun'] = self.reruns[s]
+    if res.generations: rec['generations'] = [dict(generation=g, best_epoch=r.best_epoch, seconds=r.seconds, history=r.history, **self.scored(r))
+                                              for g, r in enumerate(res.generations, 1)]
+    self._keep_weights(model, s, res)
+    atomic_write_text(self.path(model, s), json.dumps(rec))
+    ckpt, n = self.path(model, s, '.pth'), rec['settings'].get('generations', 1)
+    for p in [ckpt] + [_generation_ckpt(ckpt, g, n) for g in range(1, n)]:
+        if p.exists(): p.unlink()
+    if self.progress: print(f"fold {f} seed {s} {model}: test UA {rec['best']['ua']:.3f} WA {rec['best']['wa']:.3f} "
+                            f"(epoch {res.best_epoch + 1} of {len(res.history)}, chosen on validation), {res.seconds:.0f} s")
+    return rec
+
+# %% ../nbs/08_train.ipynb
+@patch
+def teacher_of(self:FoldRun, s:int)->nn.Module:
+    "The teacher of this fold for seed `s`: in memory, else its kept weights, else trained (and recorded when it never was)"
+    if s in self.teachers: return self.teachers[s]
+    cfg, tpath = self.cfg, self.path(self.teacher_name, s, '.final.pth')
+    if tpath.exists(): keep = torch.load(tpath, map_location='cpu')
+    elif self.path(self.teacher_name, s).exists():
+        # recorded, weights not kept: trained again with the same seed; the same weights only where the arithmetic
+        # repeats (one machine, one thread count), so the rerun is scored and its students carry its scores
+        rt = train_teacher(self.dls, cfg, s, progress=self.progress)
+        self.reruns[s] = dict(best_epoch=rt.best_epoch, seconds=rt.seconds, **self.scored(rt))
+        keep = rt.best_state if cfg.teacher_select == 'best' else rt.model.state_dict()
+        with atomic_open(tpath, 'wb') as fh: torch.save(keep, fh)
+    else:   # an ensemble member of another seed, not trained yet: a run of its own (that seed reads it back)
+        self.finish(self.teacher_name, s, train_teacher(self.dls, cfg, s, ckpt=self.path(self.teacher_name, s, '.pth'), progress=self.progress))
+        return self.teachers[s]
+    self.teachers[s] = make_model(cfg, len(self.vocab), cfg.teacher_attention); self.teachers[s].load_state_dict(keep)
+    return self.teachers[s]
+
+@patch
+def run(self:FoldRun, model:str)->dict:
+    "The run of `model` (the teacher or a student name): read back when its run file exists with the same settings, else trained"
+    cfg, path = self.cfg, self.path(model)
+    if path.exists():
+        try: old = json.loads(path.read_text())
+        except json.JSONDecodeError: warnings.warn(f"{path}: unreadable result, training this model again")
+        else:
+            want = _settings(cfg, model, self.teacher_name)
+            if old.get('settings') != want:
+                raise ValueError(f"{path}: was trained with {old.get('settings')}, the config now asks for {want}; rename the student or use another out_dir")
+            return old
+    ckpt = self.path(model, suffix='.pth')
+    if model == self.teacher_name: res = train_teacher(self.dls, cfg, self.seed, ckpt=ckpt, progress=self.progress)
+    else:
+        members = cfg.student_settings(model).get('ensemble') or [self.seed]
+        teacher = self.teacher_of(self.seed) if members == [self.seed] else EnsembleTeacher([self.teacher_of(s) for s in members])
+        res = distil_student(self.dls, teacher, cfg, self.seed, student=model, ckpt=ckpt, progress=self.progress)
+    return self.finish(model, self.seed, res)
+
+# %% ../nbs/08_train.ipynb
 def run_experiment(cfg:Config, # the recipe
                    out_dir=None, # where runs, checkpoints and record.json go (None: a temporary folder, removed afterwards)
                    progress:bool=True, # progress bars and a line per finished model
@@ -611,88 +712,22 @@ def run_experiment(cfg:Config, # the recipe
     "Teacher then students for every seed and fold of `cfg`, selected on validation, scored on test; resumable"
     if out_dir is None:
         with tempfile.TemporaryDirectory(prefix='dkdfmh-') as d: return run_experiment(cfg, d, progress, data, save_models)
-    save = cfg.save_models if save_models is None else save_models
     out = Path(out_dir)
     (out/'runs').mkdir(parents=True, exist_ok=True)
     _check_out_dir(out, cfg)
-    df, feats, splits = load_data(cfg, progress) if data is None else data
+    data = load_data(cfg, progress) if data is None else data
+    df, _, splits = data
     vocab = make_vocab(df['label'])
     folds = range(len(splits)) if cfg.folds is None else cfg.folds
     for f in folds:
         if not 0 <= f < len(splits): raise ValueError(f"Config.folds: fold {f} does not exist (the protocol gives {len(splits)} folds)")
-    teacher_name = 'teacher' if cfg.teacher_attention else 'cnn'
     variants = load_variants(cfg, df, progress) if cfg.speed_factors or cfg.pitch_factors else None
-    ckdir = out/'checkpoints'
+    save = cfg.save_models if save_models is None else save_models
     runs, t0 = [], time.time()
     for seed in cfg.seeds:
         for f in folds:
-            split, loaders, teachers, reruns = splits[f], [], {}, {}
-            def get_dls():
-                if not loaders: loaders.append(split_dls(cfg, (df, feats, splits), f, seed, variants))
-                return loaders[0]
-            def scored(r):
-                "A trained model's scores: test (its chosen and last epoch), validation (chosen)"
-                dls = get_dls()
-                test_dl = dls.test_segments()
-                return dict(best=run_scores(r.best_model(), test_dl), last=run_scores(r.model, test_dl),
-                            valid=run_scores(r.best_model(), dls.valid, rows=False) if len(dls.valid.dataset) else None)
-            def finish(model, s, res):
-                "Score a finished model on the fold's test (and validation) side; keep its weights; write its run file"
-                dls = get_dls()
-                rec = dict(fold=f, seed=s, model=model, settings=_settings(cfg, model, teacher_name), split=split.name, best_epoch=res.best_epoch,
-                           seconds=res.seconds, history=res.history, precision=res.precision, **scored(res))
-                if dls.norm is not None: rec['norm'] = dls.norm.to_dict()
-                # a student taught by a rerun of its recorded teacher (below): the scores of the teacher that taught it
-                if model != teacher_name and (cfg.student_settings(model).get('ensemble') or [s]) == [s] and s in reruns: rec['teacher_rerun'] = reruns[s]
-                if res.generations: rec['generations'] = [dict(generation=g, best_epoch=r.best_epoch, seconds=r.seconds, history=r.history, **scored(r))
-                                                          for g, r in enumerate(res.generations, 1)]
-                if model == teacher_name:
-                    keep = res.best_state if cfg.teacher_select == 'best' else res.model.state_dict()
-                    teachers[s] = make_model(cfg, len(vocab), cfg.teacher_attention); teachers[s].load_state_dict(keep)
-                    with atomic_open(ckdir/f"{run_name(f, s, teacher_name)}.final.pth", 'wb') as fh: torch.save(keep, fh)
-                elif save:
-                    with atomic_open(ckdir/f"{run_name(f, s, model)}.final.pth", 'wb') as fh: torch.save(res.best_state, fh)
-                if save:                       # and the last epoch's weights, of every model
-                    with atomic_open(ckdir/f"{run_name(f, s, model)}.last.pth", 'wb') as fh: torch.save(res.model.state_dict(), fh)
-                atomic_write_text(out/'runs'/f"{run_name(f, s, model)}.json", json.dumps(rec))
-                n = rec['settings'].get('generations', 1)
-                for p in [ckdir/f"{run_name(f, s, model)}.pth"] + [_generation_ckpt(ckdir/f"{run_name(f, s, model)}.pth", g, n) for g in range(1, n)]:
-                    if p.exists(): p.unlink()
-                if progress: print(f"fold {f} seed {s} {model}: test UA {rec['best']['ua']:.3f} WA {rec['best']['wa']:.3f} (epoch {res.best_epoch + 1} of {len(res.history)}, chosen on validation), {res.seconds:.0f} s")
-                return rec
-            def teacher_of(s):
-                "The teacher of this fold for seed `s`: in memory, else its kept weights, else trained (and recorded when it never was)"
-                if s in teachers: return teachers[s]
-                tpath, rpath = ckdir/f"{run_name(f, s, teacher_name)}.final.pth", out/'runs'/f"{run_name(f, s, teacher_name)}.json"
-                if tpath.exists(): keep = torch.load(tpath, map_location='cpu')
-                elif rpath.exists():   # recorded, weights not kept: trained again with the same seed; the same weights only where the
-                    # arithmetic repeats (one machine, one thread count), so the rerun is scored and its students carry its scores
-                    rt = train_teacher(get_dls(), cfg, s, progress=progress)
-                    reruns[s] = dict(best_epoch=rt.best_epoch, seconds=rt.seconds, **scored(rt))
-                    keep = rt.best_state if cfg.teacher_select == 'best' else rt.model.state_dict()
-                    with atomic_open(tpath, 'wb') as fh: torch.save(keep, fh)
-                else:                  # an ensemble member of another seed, not trained yet: a run of its own (that seed reads it back)
-                    finish(teacher_name, s, train_teacher(get_dls(), cfg, s, ckpt=ckdir/f"{run_name(f, s, teacher_name)}.pth", progress=progress))
-                    return teachers[s]
-                teachers[s] = make_model(cfg, len(vocab), cfg.teacher_attention); teachers[s].load_state_dict(keep)
-                return teachers[s]
-            for model in [teacher_name] + list(cfg.students):
-                path = out/'runs'/f"{run_name(f, seed, model)}.json"
-                if path.exists():
-                    try: old = json.loads(path.read_text())
-                    except json.JSONDecodeError: warnings.warn(f"{path}: unreadable result, training this model again")
-                    else:
-                        if old.get('settings') != _settings(cfg, model, teacher_name):
-                            raise ValueError(f"{path}: was trained with {old.get('settings')}, the config now asks for {_settings(cfg, model, teacher_name)}; rename the student or use another out_dir")
-                        runs.append(old); continue
-                dls = get_dls()
-                ckpt = ckdir/f"{run_name(f, seed, model)}.pth"
-                if model == teacher_name: res = train_teacher(dls, cfg, seed, ckpt=ckpt, progress=progress)
-                else:
-                    members = cfg.student_settings(model).get('ensemble') or [seed]
-                    teacher = teacher_of(seed) if members == [seed] else EnsembleTeacher([teacher_of(s) for s in members])
-                    res = distil_student(dls, teacher, cfg, seed, student=model, ckpt=ckpt, progress=progress)
-                runs.append(finish(model, seed, res))
+            fr = FoldRun(cfg, out, data, vocab, f, seed, variants, save, progress)
+            runs += [fr.run(model) for model in [fr.teacher_name] + list(cfg.students)]
     record = dict(config=cfg.to_dict(), corpus=cfg.corpus, protocol=PROTOCOL_NAMES[cfg.protocol], vocab=vocab,
                   n_utterances=len(df), n_speakers=int(df['speaker'].nunique()), folds=list(folds), runs=runs,
                   summary=summarise(runs, vocab), seconds=time.time() - t0)
