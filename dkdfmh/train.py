@@ -4,7 +4,8 @@
 
 # %% ../nbs/08_train.ipynb 3
 from __future__ import annotations
-import contextlib, copy, ctypes, dataclasses, json, math, os, sys, tempfile, time, warnings
+import contextlib, copy, ctypes, dataclasses, json, math, os, sys, tempfile, time, typing, warnings
+from typing import Literal
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -28,15 +29,15 @@ from .model import HeadFusionCNN, pick_device, resolve_precision, autocast, PREC
 from .data import (SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, SpecAugment, SegmentMixup, SpeakerShift,
                          class_weights, perturbed_features)
 from .metrics import UtteranceWA, UtteranceUA, utterance_scores
-from .distill import DistillCallback, EnsembleTeacher
+from .distill import DistillCallback, EnsembleTeacher, DISTILL_LOSSES
 
 # %% auto 0
-__all__ = ['BALANCE', 'STUDENT_KEYS', 'STUDENT_AUGMENT', 'LEVER_FIELDS', 'PROTOCOL_NAMES', 'Config', 'paper_config',
-           'SelectOnValid', 'Checkpoint', 'Autocast', 'training_precision', 'precision_cbs', 'torch_adam', 'KerasDecay',
-           'FitResult', 'make_model', 'augmentation_cbs', 'make_learner', 'bars_on_terminals', 'keep_freed_memory',
-           'fit_model', 'train_teacher', 'unlabelled_segments', 'distil_student', 'suggest_lr', 'dl_logits', 'score',
-           'run_scores', 'load_data', 'load_variants', 'split_dls', 'run_name', 'summarise', 'FoldRun',
-           'run_experiment']
+__all__ = ['BALANCE', 'STUDENT_KEYS', 'STUDENT_AUGMENT', 'LEVER_FIELDS', 'PROTOCOL_NAMES', 'Config', 'check_config',
+           'paper_config', 'SelectOnValid', 'Checkpoint', 'Autocast', 'training_precision', 'precision_cbs',
+           'torch_adam', 'KerasDecay', 'FitResult', 'make_model', 'augmentation_cbs', 'make_learner',
+           'bars_on_terminals', 'keep_freed_memory', 'fit_model', 'train_teacher', 'unlabelled_segments',
+           'distil_student', 'suggest_lr', 'dl_logits', 'score', 'run_scores', 'load_data', 'load_variants',
+           'split_dls', 'run_name', 'summarise', 'FoldRun', 'run_experiment']
 
 # %% ../nbs/08_train.ipynb
 BALANCE = ('none', 'weights', 'sampler')
@@ -57,26 +58,25 @@ def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 # %% ../nbs/08_train.ipynb
 @dataclass
 class Config:
-    "Every setting of an experiment; the defaults are the paper's (see `paper_config`)"
+    "Every setting of an experiment, each once; the defaults are the paper's (see `paper_config`); choices and ranges checked by `check_config`"
     # data
     corpus:str='synthetic' # `load_corpus` name
     root:str|None=None # corpus root (None for 'synthetic': a folder in the cache)
     corpus_options:dict=field(default_factory=dict) # passed to `load_corpus`
-    protocol:str='speaker' # 'speaker' (k speaker folds), 'loso', 'session' or 'random' (the paper's 80/20)
+    protocol:Literal['speaker', 'loso', 'session', 'random']='speaker' # 'speaker' (k speaker folds), 'loso', 'session' or 'random' (the paper's 80/20)
     n_folds:int=5 # speaker folds (protocol 'speaker')
     n_valid_speakers:int=1 # validation speakers carved from the training speakers of each fold
     folds:tuple|None=None # indices of the folds to run (None: all)
     split_seed:int=0 # seed of the split (fixed across model seeds so that seeds vary the model only)
     features:FeatureConfig=field(default_factory=FeatureConfig) # front end and segment hops
-    # model
+    # model and optimisation
     heads:int=4 # attention heads
     attn_dim:int=64 # channels per head
     teacher_attention:bool=True # False: the teacher is the plain CNN (the "CNN" row of Table 1)
-    # optimisation
     lr:float=1e-4 # Adam learning rate (the maximum of the 'one_cycle' schedule)
     wd:float=1e-6 # the paper's "decay"
-    decay_mode:str='l2' # 'l2': Adam(weight_decay=wd) as the PyTorch code; 'keras': lr / (1 + wd * step)
-    schedule:str='constant' # 'constant' (paper) or 'one_cycle' (fastai)
+    decay_mode:Literal['l2', 'keras']='l2' # 'l2': Adam(weight_decay=wd) as the PyTorch code; 'keras': lr / (1 + wd * step)
+    schedule:Literal['constant', 'one_cycle']='constant' # 'constant' (paper) or 'one_cycle' (fastai)
     bs:int=32 # batch size
     epochs:int=50 # epochs per model
     # distillation
@@ -85,17 +85,16 @@ class Config:
     beta:float=8. # DKD weight of NCKD
     T:float=4. # temperature
     warmup:float=20 # epochs of linear warm-up of the distillation weight
-    teacher_select:str='best' # distil from the validation-selected ('best') or the 'last' teacher
+    teacher_select:Literal['best', 'last']='best' # distil from the validation-selected ('best') or the 'last' teacher
     select_from:float=0. # choose the epoch on validation only among epochs >= select_from x epochs (0: all; 0.5 with one_cycle: its annealing half)
-    # runs
     seeds:tuple=(0,) # model seeds (weights init and shuffling)
     cache_dir:str|None=None # feature cache (None: `default_cache_dir()`)
-    device:str='auto' # 'auto' (CUDA if available), 'cpu' or 'cuda'
+    device:Literal['auto', 'cpu', 'cuda']='auto' # 'auto' (CUDA if available), 'cpu' or 'cuda'
     channels_last:bool=True # train in channels-last memory format (faster convolutions on CPUs; same results to float tolerance)
     mixed_precision:bool=False # float16 mixed precision (fastai's `to_fp16`) when training on CUDA; ignored on the CPU (`precision='fp16'` says it too)
-    precision:str='fp32' # 'fp32', 'bf16' (CPUs with native bf16, GPUs), 'fp16' (GPU, with a gradient scaler) or 'auto' (`dkdfmh.model.resolve_precision`)
+    precision:Literal[PRECISIONS]='fp32' # 'fp32', 'bf16' (CPUs with native bf16, GPUs), 'fp16' (GPU, with a gradient scaler) or 'auto' (`dkdfmh.model.resolve_precision`)
     # levers (13_levers): every default is the paper's recipe
-    norm:str='none' # feature standardisation: 'none' (paper), 'global' (training segments), 'utterance', 'speaker' (transductive)
+    norm:Literal[NORMS]='none' # feature standardisation: 'none' (paper), 'global' (training segments), 'utterance', 'speaker' (transductive)
     time_masks:int=0 # SpecAugment time bands per training segment (0: off)
     time_mask_width:int=20 # widest time band, frames
     freq_masks:int=0 # SpecAugment filter bands per training segment (0: off)
@@ -105,7 +104,7 @@ class Config:
     pitch_factors:tuple=() # extra training copies pitch-shifted by these frequency ratios (e.g. (0.94, 1.06))
     mixup:float=0. # alpha of segment-level mixup, lam ~ Beta(alpha, alpha) (0: off)
     speaker_shift:float=0. # probability that a training segment gets a random training speaker's filterbank level and spread (`SpeakerShift`; norm 'speaker'; 0: off)
-    balance:str='none' # 'none', 'weights' (inverse-frequency CE weights) or 'sampler' (class-balanced sampling)
+    balance:Literal[BALANCE]='none' # 'none', 'weights' (inverse-frequency CE weights) or 'sampler' (class-balanced sampling)
     distill_scale:float=1. # multiplier of every student's distillation term (a student's 'scale' overrides it)
     ensemble:tuple=() # students learn from the mean logits of the teachers of these seeds on the same fold (): their own seed's
     generations:int=1 # born-again generations: generation k > 1 learns from generation k - 1's student
@@ -113,92 +112,122 @@ class Config:
 
     def __post_init__(self):
         if isinstance(self.features, dict): self.features = FeatureConfig(**self.features)
-        self.seeds = tuple(self.seeds)
-        if self.folds is not None: self.folds = tuple(self.folds)
-        self.speed_factors, self.pitch_factors, self.ensemble = tuple(self.speed_factors), tuple(self.pitch_factors), tuple(self.ensemble)
-        checks = [(self.protocol in ('speaker', 'loso', 'session', 'random'), f"protocol must be 'speaker', 'loso', 'session' or 'random', got {self.protocol!r}"),
-                  (self.decay_mode in ('l2', 'keras'), f"decay_mode must be 'l2' or 'keras', got {self.decay_mode!r}"),
-                  (self.schedule in ('constant', 'one_cycle'), f"schedule must be 'constant' or 'one_cycle', got {self.schedule!r}"),
-                  (not (self.schedule == 'one_cycle' and self.decay_mode == 'keras'),
-                   "schedule 'one_cycle' and decay_mode 'keras' would both set the learning rate; use decay_mode 'l2' with 'one_cycle'"),
-                  (self.teacher_select in ('best', 'last'), f"teacher_select must be 'best' or 'last', got {self.teacher_select!r}"),
-                  (_is_num(self.select_from) and 0 <= self.select_from < 1, f"select_from must be a fraction in [0, 1), got {self.select_from!r}"),
-                  (self.device in ('auto', 'cpu', 'cuda'), f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}"),
-                  (isinstance(self.epochs, int) and self.epochs >= 1, f"epochs must be a positive int, got {self.epochs!r}"),
-                  (isinstance(self.bs, int) and self.bs >= 1, f"bs must be a positive int, got {self.bs!r}"),
-                  (self.lr > 0, f"lr must be > 0, got {self.lr}"),
-                  (len(self.seeds) >= 1, "seeds must name at least one seed"),
-                  (self.norm in NORMS, f"norm must be one of {NORMS}, got {self.norm!r}"),
-                  (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"),
-                  (self.balance in BALANCE, f"balance must be one of {BALANCE}, got {self.balance!r}"),
-                  (all(_is_int(v) and v >= 0 for v in (self.time_masks, self.freq_masks)), f"time_masks and freq_masks must be ints >= 0, got {self.time_masks!r}, {self.freq_masks!r}"),
-                  (all(_is_int(v) and v >= 1 for v in (self.time_mask_width, self.freq_mask_width)), f"time_mask_width and freq_mask_width must be ints >= 1, got {self.time_mask_width!r}, {self.freq_mask_width!r}"),
-                  (all(_is_num(v) and 0.5 <= v <= 2 for v in self.speed_factors + self.pitch_factors), f"speed_factors and pitch_factors must be numbers in [0.5, 2], got {self.speed_factors}, {self.pitch_factors}"),
-                  (_is_num(self.mixup) and self.mixup >= 0, f"mixup must be a number >= 0 (0: off), got {self.mixup!r}"),
-                  (_is_num(self.speaker_shift) and 0 <= self.speaker_shift <= 1, f"speaker_shift must be a probability (0: off), got {self.speaker_shift!r}"),
-                  (not self.speaker_shift or self.norm == 'speaker', f"speaker_shift needs norm 'speaker' (it shifts per-speaker standardised features), got norm {self.norm!r}"),
-                  (isinstance(self.random_offsets, bool) and isinstance(self.save_models, bool), "random_offsets and save_models must be True or False")]
-        for ok, msg in checks:
-            if not ok: raise ValueError(f"Config: {msg}")
-        _check_distill(self.distill_scale, self.ensemble, self.generations, 'Config')
-        for name, spec in self.students.items():
-            bad = set(spec) - set(STUDENT_KEYS)
-            if bad: raise ValueError(f"Config: student {name!r} has unknown setting(s) {sorted(bad)}; use {', '.join(STUDENT_KEYS)}")
-            _check_distill(spec.get('scale', 1.), spec.get('ensemble', ()), spec.get('generations', 1), f"Config: student {name!r}")
-            if not isinstance(spec.get('transductive', False), bool): raise ValueError(f"Config: student {name!r}: transductive must be True or False, got {spec['transductive']!r}")
-            aug = spec.get('augment', {})
-            if not isinstance(aug, dict) or set(aug) - set(STUDENT_AUGMENT):
-                raise ValueError(f"Config: student {name!r}: augment must be a dict of some of {', '.join(STUDENT_AUGMENT)}, got {aug!r}")
-            if 'epochs' in spec and not (_is_int(spec['epochs']) and spec['epochs'] >= 1):
-                raise ValueError(f"Config: student {name!r}: epochs must be a positive int, got {spec['epochs']!r}")
-            try: self.replace(students={}, **aug)                                          # the values: checked as the config's own
-            except ValueError as e: raise ValueError(f"Config: student {name!r}: augment {aug}: {str(e).removeprefix('Config: ')}") from None
-
-    def student_config(self, name:str)->Config:
-        "The config student `name` trains with: this one, with the student's own batch augmentation (`augment`) and epoch budget (`epochs`) if it has them"
-        spec = self.students[name]
-        own = {**(spec.get('augment') or {}), **({'epochs': spec['epochs']} if 'epochs' in spec else {})}
-        return self.replace(**own) if own else self
-
-    def student_settings(self, name:str)->dict:
-        "The distillation settings of student `name`: the config's alpha, beta, T, warmup (and levers) overridden by its spec"
-        s = {'loss': 'dkd', 'alpha': self.alpha, 'beta': self.beta, 'T': self.T, 'warmup': self.warmup,
-             'scale': self.distill_scale, 'ensemble': list(self.ensemble), 'generations': self.generations, **self.students[name]}
-        s['ensemble'] = [int(x) for x in s['ensemble']]
-        return {k: v for k, v in s.items() if not (k in _STUDENT_DEFAULTS and v == _STUDENT_DEFAULTS[k])}  # runs made before the levers match
-
-    @property
-    def augmented(self)->bool:
-        "Whether the training inputs change from epoch to epoch (masking, random offsets, mixup)"
-        return bool(self.time_masks or self.freq_masks or self.random_offsets or self.mixup or self.speaker_shift)
-
-    def levers(self)->dict:
-        "The lever settings that differ from the paper's (empty: the paper's recipe)"
-        d, ref = self.to_dict(), Config().to_dict()
-        return {k: d[k] for k in LEVER_FIELDS if k != 'save_models' and d[k] != ref[k]}
-
-    def to_dict(self)->dict:
-        d = asdict(self)
-        d['features'] = asdict(self.features)
-        return d
-
-    @classmethod
-    def from_dict(cls, d:dict)->Config:
-        "A Config from `to_dict` output (or a stored config.json); keys it lacks take their defaults"
-        known = {f.name for f in dataclasses.fields(cls)}
-        bad = set(d) - known
-        if bad: raise ValueError(f"Config.from_dict: unknown key(s) {sorted(bad)}")
-        return cls(**d)
-
-    def replace(self, **kwargs)->Config:
-        "A copy with some settings changed"
-        return dataclasses.replace(self, **kwargs)
+        for k in ('seeds', 'folds', 'speed_factors', 'pitch_factors', 'ensemble'):
+            if getattr(self, k) is not None: setattr(self, k, tuple(getattr(self, k)))
+        check_config(self)
 
 # %% ../nbs/08_train.ipynb
-def _check_distill(scale, ensemble, generations, who):
-    if not (_is_num(scale) and scale >= 0): raise ValueError(f"{who}: distillation scale must be a number >= 0, got {scale!r}")
-    if isinstance(ensemble, (str, bytes)) or not all(_is_int(s) for s in ensemble): raise ValueError(f"{who}: ensemble must list teacher seeds (ints), got {ensemble!r}")
-    if not (_is_int(generations) and generations >= 1): raise ValueError(f"{who}: generations must be an int >= 1, got {generations!r}")
+def _pos_int(v): return _is_int(v) and v >= 1
+def _num_at_least(lo): return lambda v: _is_num(v) and v >= lo
+
+_RULES = {  # field: (test, what it must be); the choices of a field come from its `Literal` type
+    'n_folds': (_pos_int, 'a positive int'), 'n_valid_speakers': (lambda v: _is_int(v) and v >= 0, 'an int >= 0'),
+    'heads': (_pos_int, 'a positive int'), 'attn_dim': (_pos_int, 'a positive int'),
+    'lr': (lambda v: _is_num(v) and v > 0, 'a number > 0'), 'wd': (_num_at_least(0), 'a number >= 0'),
+    'bs': (_pos_int, 'a positive int'), 'epochs': (_pos_int, 'a positive int'),
+    'alpha': (_num_at_least(0), 'a number >= 0'), 'beta': (_num_at_least(0), 'a number >= 0'),
+    'T': (lambda v: _is_num(v) and v > 0, 'a number > 0'), 'warmup': (_num_at_least(0), 'a number >= 0 (epochs)'),
+    'select_from': (lambda v: _is_num(v) and 0 <= v < 1, 'a fraction in [0, 1)'),
+    'seeds': (lambda v: len(v) >= 1 and all(map(_is_int, v)), 'at least one seed (ints)'),
+    'time_masks': (lambda v: _is_int(v) and v >= 0, 'an int >= 0'), 'freq_masks': (lambda v: _is_int(v) and v >= 0, 'an int >= 0'),
+    'time_mask_width': (_pos_int, 'a positive int'), 'freq_mask_width': (_pos_int, 'a positive int'),
+    'speed_factors': (lambda v: all(_is_num(x) and 0.5 <= x <= 2 for x in v), 'numbers in [0.5, 2]'),
+    'pitch_factors': (lambda v: all(_is_num(x) and 0.5 <= x <= 2 for x in v), 'numbers in [0.5, 2]'),
+    'mixup': (_num_at_least(0), 'a number >= 0 (0: off)'),
+    'speaker_shift': (lambda v: _is_num(v) and 0 <= v <= 1, 'a probability (0: off)'),
+    'distill_scale': (_num_at_least(0), 'a number >= 0'),
+    'ensemble': (lambda v: not isinstance(v, (str, bytes)) and all(map(_is_int, v)), 'a list of teacher seeds (ints)'),
+    'generations': (_pos_int, 'an int >= 1'),
+    **{k: (lambda v: isinstance(v, bool), 'True or False')
+       for k in ('teacher_attention', 'channels_last', 'mixed_precision', 'random_offsets', 'save_models')}}
+
+_STUDENT_RULES = {  # a student spec's settings: the config's rule of the same setting
+    **{k: _RULES[k] for k in ('alpha', 'beta', 'T', 'warmup', 'ensemble', 'generations', 'epochs')}, 'scale': _RULES['distill_scale'],
+    'loss': (lambda v: v in DISTILL_LOSSES or callable(v), f"one of {', '.join(DISTILL_LOSSES)} (or a callable)"),
+    'transductive': (lambda v: isinstance(v, bool), 'True or False'),
+    'augment': (lambda v: isinstance(v, dict) and not set(v) - set(STUDENT_AUGMENT), f"a dict of some of {', '.join(STUDENT_AUGMENT)}")}
+
+_JOINT = [  # rules between settings
+    (lambda c: not (c.schedule == 'one_cycle' and c.decay_mode == 'keras'),
+     "schedule 'one_cycle' and decay_mode 'keras' would both set the learning rate; use decay_mode 'l2' with 'one_cycle'"),
+    (lambda c: not c.speaker_shift or c.norm == 'speaker',
+     "speaker_shift needs norm 'speaker' (it shifts per-speaker standardised features)")]
+
+# %% ../nbs/08_train.ipynb
+def _choices(t)->tuple|None:
+    "The values a `Literal[...]` type (or `Literal[...]|None`) allows"
+    if typing.get_origin(t) is Literal: return typing.get_args(t)
+    lits = [a for a in typing.get_args(t) if typing.get_origin(a) is Literal]
+    return typing.get_args(lits[0]) + (None,) if lits else None
+
+def check_config(cfg:Config):
+    "Raise a one-line `ValueError` naming the first setting of `cfg` outside its `Literal` choices, its rule or a joint rule"
+    hints = typing.get_type_hints(Config)
+    for f in dataclasses.fields(cfg):
+        v, choices = getattr(cfg, f.name), _choices(hints[f.name])
+        if choices is not None and v not in choices:
+            raise ValueError(f"Config: {f.name} must be one of {', '.join(map(str, choices))}, got {v!r}")
+        test, what = _RULES.get(f.name, (None, None))
+        if test and not test(v): raise ValueError(f"Config: {f.name} must be {what}, got {v!r}")
+    for test, msg in _JOINT:
+        if not test(cfg): raise ValueError(f"Config: {msg}")
+    for name, spec in cfg.students.items():
+        bad = set(spec) - set(STUDENT_KEYS)
+        if bad: raise ValueError(f"Config: student {name!r} has unknown setting(s) {sorted(bad)}; use {', '.join(STUDENT_KEYS)}")
+        for k, v in spec.items():
+            test, what = _STUDENT_RULES[k]
+            if not test(v): raise ValueError(f"Config: student {name!r}: {k} must be {what}, got {v!r}")
+        aug = spec.get('augment') or {}
+        try: cfg.replace(students={}, **aug)                                          # the values: checked as the config's own
+        except ValueError as e: raise ValueError(f"Config: student {name!r}: augment {aug}: {str(e).removeprefix('Config: ')}") from None
+
+# %% ../nbs/08_train.ipynb
+@patch
+def student_config(self:Config, name:str)->Config:
+    "The config student `name` trains with: this one, with the student's own batch augmentation (`augment`) and epoch budget (`epochs`) if it has them"
+    spec = self.students[name]
+    own = {**(spec.get('augment') or {}), **({'epochs': spec['epochs']} if 'epochs' in spec else {})}
+    return self.replace(**own) if own else self
+
+@patch
+def student_settings(self:Config, name:str)->dict:
+    "The distillation settings of student `name`: the config's alpha, beta, T, warmup (and levers) overridden by its spec"
+    s = {'loss': 'dkd', 'alpha': self.alpha, 'beta': self.beta, 'T': self.T, 'warmup': self.warmup,
+         'scale': self.distill_scale, 'ensemble': list(self.ensemble), 'generations': self.generations, **self.students[name]}
+    s['ensemble'] = [int(x) for x in s['ensemble']]
+    return {k: v for k, v in s.items() if not (k in _STUDENT_DEFAULTS and v == _STUDENT_DEFAULTS[k])}  # runs made before the levers match
+
+@patch(as_prop=True)
+def augmented(self:Config)->bool:
+    "Whether the training inputs change from epoch to epoch (masking, random offsets, mixup)"
+    return bool(self.time_masks or self.freq_masks or self.random_offsets or self.mixup or self.speaker_shift)
+
+@patch
+def levers(self:Config)->dict:
+    "The lever settings that differ from the paper's (empty: the paper's recipe)"
+    d, ref = self.to_dict(), Config().to_dict()
+    return {k: d[k] for k in LEVER_FIELDS if k != 'save_models' and d[k] != ref[k]}
+
+# %% ../nbs/08_train.ipynb
+@patch
+def to_dict(self:Config)->dict:
+    "The settings as plain JSON-able values (the record and `config.json` store them)"
+    d = asdict(self)
+    d['features'] = asdict(self.features)
+    return d
+
+@patch(cls_method=True)
+def from_dict(cls:Config, d:dict)->Config:
+    "A Config from `to_dict` output (or a stored config.json); keys it lacks take their defaults"
+    known = {f.name for f in dataclasses.fields(cls)}
+    bad = set(d) - known
+    if bad: raise ValueError(f"Config.from_dict: unknown key(s) {sorted(bad)}")
+    return cls(**d)
+
+@patch
+def replace(self:Config, **kwargs)->Config:
+    "A copy with some settings changed (checked like a new one)"
+    return dataclasses.replace(self, **kwargs)
 
 def paper_config(**kwargs)->Config:
     "The paper's recipe (IEMOCAP improvised, random 80/20 as published) as a `Config`; pass overrides"
