@@ -10,14 +10,14 @@ from types import SimpleNamespace
 from typing import Literal
 from fastcore.docments import docments
 from fastcore.meta import delegates
+from .presets import PRESETS, RECIPE_NAMES
 
 # %% auto 0
-__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'RECIPE_NAMES', 'LEVER_OPTIONS', 'INTERRUPTED',
-           'DEFAULT_MODEL', 'UsageError', 'one_line', 'CLIParser', 'make_parser', 'one_line_warnings', 'run_cli',
-           'parse_options', 'synthetic_root', 'cli_corpus', 'check_device', 'prepare_run', 'selected_weights',
-           'deployed_model', 'train_command', 'cli_parser', 'dkdfmh_train', 'evaluate_command', 'dkdfmh_evaluate',
-           'predict_command', 'dkdfmh_predict', 'export_command', 'dkdfmh_export', 'experiments_command',
-           'dkdfmh_experiments']
+__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'LEVER_OPTIONS', 'INTERRUPTED', 'DEFAULT_MODEL', 'UsageError',
+           'one_line', 'CLIParser', 'make_parser', 'one_line_warnings', 'run_cli', 'parse_options', 'synthetic_root',
+           'cli_corpus', 'check_device', 'recipe_words', 'prepare_run', 'selected_weights', 'deployed_model',
+           'train_command', 'cli_parser', 'dkdfmh_train', 'evaluate_command', 'dkdfmh_evaluate', 'predict_command',
+           'dkdfmh_predict', 'export_command', 'dkdfmh_export', 'experiments_command', 'dkdfmh_experiments']
 
 # %% ../nbs/11_cli.ipynb
 class UsageError(ValueError):
@@ -180,10 +180,14 @@ def check_device(device:str, # 'auto', 'cpu' or 'cuda'
 
 DEMO_RECIPE = dict(folds=(0,), epochs=12, lr=1e-3, bs=16, warmup=4.) # synthetic corpus without --paper or --recipe; n_folds = its speakers
 
-RECIPE_NAMES = {'recommended': "the recommended recipe (--recipe recommended, the default; --recipe paper for the paper's numbers), speaker-independent folds",
-                'fast': "the recommended recipe without its speed-perturbed copies, a third of the time (--recipe fast), speaker-independent folds",
-                'reduced': "the reduced recipe of the committed EMO-DB ablation (--recipe reduced), speaker-independent folds",
-                'paper': "the paper's optimiser and loss (--recipe paper), speaker-independent folds"} # how each `RECIPES` name is announced
+def recipe_words(name:str, # a recipe of `dkdfmh.presets.RECIPE_NAMES`
+                 protocol:str, # `Config.protocol`
+                 n_folds:int=5, # `Config.n_folds`
+                )->str:
+    "How a run announces its recipe and protocol, e.g. \"the paper's optimiser and loss (--recipe paper), one random split\""
+    prot = {'speaker': 'speaker-independent folds', 'loso': 'leave one speaker out', 'session': 'leave one session out',
+            'random': 'one random split (speakers mixed)' if n_folds == 1 else f'{n_folds} random folds (speakers mixed)'}[protocol]
+    return f"{PRESETS[name]['about']} (--recipe {name}{', the default' if name == 'recommended' else ''}), {prot}"
 
 LEVER_OPTIONS = ('norm', 'balance', 'schedule', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets',
                  'speed_factors', 'pitch_factors', 'mixup', 'speaker_shift', 'distill_scale', 'ensemble', 'generations', 'select_from') # `Config` levers given as options
@@ -226,32 +230,30 @@ def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=No
                 device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (auto: CUDA when available)
                 amp:bool=False, # float16 mixed precision when training on CUDA (ignored on the CPU); --precision says more
                 precision:Literal['fp32', 'bf16', 'fp16', 'auto']|None=None, # arithmetic of training: bf16 on a CPU with native bf16 or a GPU, fp16 (GPU), auto (default fp32)
-                paper:bool=False, # the paper's recipe (dkdfmh.train.paper_config): IEMOCAP improvised, random 80/20, 50 epochs, lr 1e-4
-                recipe:Literal['recommended', 'fast', 'reduced', 'paper']|None=None, # starting recipe on a corpus (dkdfmh.levers.RECIPES; default recommended; synthetic without it: the demo)
+                paper:bool=False, # the paper's published setting: --recipe paper --protocol random on one split (corpus default: iemocap, improvised)
+                recipe:Literal[RECIPE_NAMES]|None=None, # starting recipe (dkdfmh.presets; default recommended; synthetic corpus without it: the demo)
                 **kwargs, # corpus arguments (`cli_corpus`)
                )->SimpleNamespace: # cfg (`Config`), recipe (its description), corpus (`cli_corpus`)
     "Load the corpus and build the training `Config`: paper, a named recipe or the synthetic demo, with the given settings on top"
     args = dict(locals())
-    if paper and recipe is not None: raise UsageError(f"--paper and --recipe {recipe}: give one of them (--paper is the paper's recipe and protocol)")
-    if paper and kwargs.get('corpus') is None: kwargs['corpus'] = 'iemocap'
+    if paper and recipe not in (None, 'paper'): raise UsageError(f"--paper and --recipe {recipe}: give one of them (--paper is --recipe paper --protocol random)")
+    if paper: args.update(recipe='paper', protocol=protocol or 'random'); kwargs['corpus'] = kwargs.get('corpus') or 'iemocap'
+    if args['recipe'] == 'paper' and args['protocol'] == 'random' and n_folds is None: args['n_folds'] = 1   # as published: one split
     check_device(device)                                               # before the corpus is read
-    from dkdfmh.train import Config, paper_config
+    from dkdfmh.train import Config
     fields = {f.name for f in dataclasses.fields(Config)} - {'device'}   # the Config settings given on the command line (a flag: when set)
     given = {k: tuple(v) if isinstance(v, list) else v for k, v in args.items() if k in fields and v is not None and v is not False}
     Config(**given)                                                    # Config's own checks, before the corpus is read
     c = cli_corpus(**kwargs)
-    base = dict(corpus=c.name, root=c.root, corpus_options=c.options, device=device, mixed_precision=amp, cache_dir=kwargs.get('cache_dir'))
-    if paper:
-        opts = {**(dict(subset='improvised') if c.name == 'iemocap' else {}), **c.options}
-        cfg, what = paper_config(**{**base, 'corpus_options': opts}), "the paper's recipe (dkdfmh.train.paper_config)"
-    elif c.name == 'synthetic' and recipe is None:
-        cfg = Config(**base, protocol='speaker', n_folds=int(c.table.speaker.nunique()), **DEMO_RECIPE)
-        what = "quick DEMO recipe on the synthetic corpus, not the paper's (--paper gives the paper's)"
+    opts = {**(dict(subset='improvised') if paper and c.name == 'iemocap' else {}), **c.options}   # the paper's dialogues, said in the config
+    base = dict(corpus=c.name, root=c.root, corpus_options=opts, device=device, mixed_precision=amp, cache_dir=kwargs.get('cache_dir'))
+    demo, name = c.name == 'synthetic' and args['recipe'] is None, args['recipe'] or 'recommended'
+    if demo: cfg = Config(**base, protocol='speaker', n_folds=int(c.table.speaker.nunique()), **DEMO_RECIPE)
     else:
-        from dkdfmh.levers import recipe_config
-        name = recipe or 'recommended'
-        cfg, what = recipe_config(name, **base), RECIPE_NAMES[name]
+        from dkdfmh.presets import preset_config
+        cfg = preset_config(name, **base)
     cfg = cfg.replace(**given)
+    what = "quick DEMO recipe on the synthetic corpus, not the paper's (--paper gives the paper's)" if demo else recipe_words(name, cfg.protocol, cfg.n_folds)
     return SimpleNamespace(cfg=cfg, recipe=f"{what}: {_describe(cfg)}", corpus=c)
 
 # %% ../nbs/11_cli.ipynb
@@ -373,7 +375,7 @@ examples:
   dkdfmh_train emodb /data/emodb --recipe fast          the same without the speed-perturbed copies: a third of the time
   dkdfmh_train emodb /data/emodb --recipe paper --epochs 20
   dkdfmh_train iemocap /data/IEMOCAP_full_release --protocol session --happy merge
-  dkdfmh_train iemocap /data/IEMOCAP_full_release --paper     the paper's recipe
+  dkdfmh_train iemocap /data/IEMOCAP_full_release --paper     the paper's published setting
   dkdfmh_train emodb /data/emodb --norm speaker --time-masks 2 --freq-masks 2 --balance weights   with levers
 On a corpus the recipe is --recipe's (default recommended: per-speaker standardisation, speed-perturbed training copies
 at 0.9 and 1.1, one-cycle up to lr 3e-3, 25 epochs, a twentieth of the DKD term, the epoch chosen in the annealed half;

@@ -11,6 +11,7 @@ import pandas as pd
 from .audio import atomic_write_text
 from .data import FeatureNorm, make_vocab
 from .train import Config, load_data, run_experiment, suggest_lr
+from .presets import PRESETS, RECIPE_NAMES, LEVER_NAMES, preset, preset_config
 from .evaluate import baseline_experiment, summarize, model_summary, to_markdown, pm
 
 # %% auto 0
@@ -58,21 +59,7 @@ def paired_summary(diffs:pd.DataFrame, # `paired_differences`
                 wins=int((x > 0).sum()), losses=int((x < 0).sum()), ties=int((x == 0).sum()))
 
 # %% ../nbs/13_levers.ipynb
-LEVERS = {
-    'paper': {},                                                   # the paper's recipe (and the distillation variants' teachers)
-    'norm_global': dict(norm='global'),
-    'norm_utterance': dict(norm='utterance'),
-    'norm_speaker': dict(norm='speaker'),                          # transductive: uses the test speakers' unlabelled audio
-    'specaugment': dict(time_masks=2, time_mask_width=20, freq_masks=2, freq_mask_width=6),
-    'random_offsets': dict(random_offsets=True),
-    'speed': dict(speed_factors=(0.9, 1.1)),
-    'pitch': dict(pitch_factors=(0.94, 1.06)),                    # about -1 and +1 semitone
-    'mixup': dict(mixup=0.4),
-    'balance_weights': dict(balance='weights'),
-    'balance_sampler': dict(balance='sampler'),
-    'one_cycle': dict(schedule='one_cycle'),                       # lr: fastai's lr_find suggestion (`suggest_lr`)
-    'teacher_last': dict(teacher_select='last'),
-} # lever name -> `Config` overrides; each is compared with the paper's recipe, all else equal
+LEVERS = {name: preset(name) for name in LEVER_NAMES} # lever name -> `Config` overrides (`dkdfmh.presets`); each compared with 'paper', all else equal
 
 def distill_variants(base:Config, # the study's recipe (its epochs set the long warm-up)
                      ensemble:tuple=(0, 1, 2), # seeds of the ensemble's teachers
@@ -219,16 +206,11 @@ def run_lever_study(base:Config, # the recipe with every lever off (corpus, prot
     return table
 
 # %% ../nbs/13_levers.ipynb
-RECIPES = {
-    'paper': {},                                                   # Config's defaults: the paper's numbers
-    'reduced': dict(epochs=15, lr=1e-3, warmup=6),                 # the committed EMO-DB ablation's budget (2 CPU cores)
-    'fast': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, distill_scale=0.05),
-} # recipe name -> `Config` overrides of the paper's numbers
-RECIPES['recommended'] = {**RECIPES['fast'], 'speed_factors': (0.9, 1.1)}   # 'fast' with speed-perturbed training copies: 3x the time
+RECIPES = {name: preset(name) for name in RECIPE_NAMES} # recipe name -> `Config` overrides of the paper's numbers (`dkdfmh.presets`)
 
-def recipe_config(name:str='recommended', # a name in `RECIPES`
+def recipe_config(name:str='recommended', # a name in `RECIPE_NAMES`: paper, reduced, fast, recommended
                   **kwargs, # further `Config` settings on top (corpus, root, protocol, seeds, any lever)
                  )->Config:
-    "The `Config` of a named recipe, with the given settings on top"
-    if name not in RECIPES: raise ValueError(f"recipe_config: unknown recipe {name!r}; known: {', '.join(RECIPES)}")
-    return Config(**{**RECIPES[name], **kwargs})
+    "The `Config` of a named recipe, with the given settings on top (`preset_config` restricted to the recipes)"
+    if name not in RECIPE_NAMES: raise ValueError(f"recipe_config: unknown recipe {name!r}; known: {', '.join(RECIPE_NAMES)}")
+    return preset_config(name, **kwargs)

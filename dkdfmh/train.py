@@ -230,8 +230,8 @@ def replace(self:Config, **kwargs)->Config:
     return dataclasses.replace(self, **kwargs)
 
 def paper_config(**kwargs)->Config:
-    "The paper's recipe (IEMOCAP improvised, random 80/20 as published) as a `Config`; pass overrides"
-    return Config(**{**dict(corpus='iemocap', corpus_options=dict(subset='improvised'), protocol='random'), **kwargs})
+    "The paper's published setting as a `Config`: its recipe on IEMOCAP's improvised dialogues, one seeded random split; pass overrides"
+    return Config(**{**dict(corpus='iemocap', corpus_options=dict(subset='improvised'), protocol='random', n_folds=1), **kwargs})
 
 # %% ../nbs/08_train.ipynb
 def _cpu_state(model:nn.Module)->dict: return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
