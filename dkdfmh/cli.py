@@ -13,11 +13,12 @@ from fastcore.meta import delegates
 from .presets import PRESETS, RECIPE_NAMES
 
 # %% auto 0
-__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'LEVER_OPTIONS', 'INTERRUPTED', 'DEFAULT_MODEL', 'UsageError',
-           'one_line', 'CLIParser', 'make_parser', 'one_line_warnings', 'run_cli', 'parse_options', 'synthetic_root',
-           'cli_corpus', 'check_device', 'recipe_words', 'prepare_run', 'selected_weights', 'deployed_model',
-           'train_command', 'cli_parser', 'dkdfmh_train', 'evaluate_command', 'dkdfmh_evaluate', 'predict_command',
-           'dkdfmh_predict', 'export_command', 'dkdfmh_export', 'experiments_command', 'dkdfmh_experiments']
+__all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'LEVER_OPTIONS', 'CONFIG_OPTIONS', 'INTERRUPTED',
+           'DEFAULT_MODEL', 'UsageError', 'one_line', 'CLIParser', 'make_parser', 'one_line_warnings', 'run_cli',
+           'parse_options', 'synthetic_root', 'cli_corpus', 'check_device', 'recipe_words', 'config_arguments',
+           'prepare_run', 'selected_weights', 'deployed_model', 'train_command', 'cli_parser', 'dkdfmh_train',
+           'evaluate_command', 'dkdfmh_evaluate', 'predict_command', 'dkdfmh_predict', 'export_command',
+           'dkdfmh_export', 'experiments_command', 'dkdfmh_experiments']
 
 # %% ../nbs/11_cli.ipynb
 class UsageError(ValueError):
@@ -53,6 +54,7 @@ def make_parser(func, # the command: its parameters become the arguments, their 
                 positional:tuple=(), # parameters with a default that are optional positional arguments
                 sections:dict|None=None, # help section title -> parameter names (the rest go under "options")
                 epilog:str|None=None, # text printed after the arguments (examples)
+                config:dict|None=None, # help section title -> `Config` settings given as options (`config_arguments`)
                )->CLIParser:
     "An argument parser for `func`: one argument per parameter, its help from the parameter's comment"
     p = CLIParser(prog=prog, description=inspect.getdoc(func), epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,6 +78,7 @@ def make_parser(func, # the command: its parameters become the arguments, their 
         else:
             opt = '--' + name.replace('_', '-')
             g.add_argument(opt, dest=name, default=default, help=help, **({} if 'action' in kw else dict(metavar=_metavar(name, kw))), **kw)
+    if config: config_arguments(p, config, groups)
     return p
 
 def _metavar(name, kw)->str|None:
@@ -192,6 +195,30 @@ def recipe_words(name:str, # a recipe of `dkdfmh.presets.RECIPE_NAMES`
 LEVER_OPTIONS = ('norm', 'balance', 'schedule', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets',
                  'speed_factors', 'pitch_factors', 'mixup', 'speaker_shift', 'distill_scale', 'ensemble', 'generations', 'select_from') # `Config` levers given as options
 
+CONFIG_OPTIONS = {'protocol': ('protocol', 'n_folds', 'folds', 'n_valid_speakers'),
+                  'recipe': ('epochs', 'lr', 'bs', 'seeds', 'alpha', 'beta', 'T', 'warmup', 'precision'),
+                  'levers (on top of the recipe)': LEVER_OPTIONS} # help section -> the `Config` settings the training commands take as options
+
+def _said(v)->str: return 'none' if v in ((), []) else _fmt_default(v)
+
+def config_arguments(parser:argparse.ArgumentParser, # the parser to extend
+                     sections:dict=CONFIG_OPTIONS, # help section title -> `Config` field names
+                     groups:dict|None=None, # title -> argument group already made (`make_parser`'s)
+                    ):
+    "One option per `Config` setting: type and choices from its annotation, help from its comment, default the recipe's"
+    from dkdfmh.train import Config
+    from dkdfmh.presets import preset
+    docs, groups = docments(Config, full=True, eval_str=True), {} if groups is None else groups
+    for title, names in sections.items():
+        if title not in groups: groups[title] = parser.add_argument_group(title)
+        for name in names:
+            d = docs[name]
+            kw, rec = _arg_kwargs(d.anno, name), preset('recommended').get(name, d.default)
+            said = _said(d.default) if rec == d.default else f"the recipe's: recommended {_said(rec)}, paper {_said(d.default)}"
+            help = d.docment if 'action' in kw or rec is None is d.default else f"{d.docment} (default: {said})"   # flags: off
+            groups[title].add_argument('--' + name.replace('_', '-'), dest=name, default=False if 'action' in kw else None, help=help,
+                                       **({} if 'action' in kw else dict(metavar=_metavar(name, kw))), **kw)
+
 def _describe(cfg)->str:
     lv = {**cfg.levers(), **({} if cfg.schedule == 'constant' else {'schedule': cfg.schedule})}
     return (f"{cfg.epochs} epochs, Adam lr {cfg.lr:g}, batch {cfg.bs}, DKD alpha {cfg.alpha:g} beta {cfg.beta:g} T {cfg.T:g}, "
@@ -199,55 +226,29 @@ def _describe(cfg)->str:
 
 # %% ../nbs/11_cli.ipynb
 @delegates(cli_corpus)
-def prepare_run(protocol:Literal['speaker', 'loso', 'session', 'random']|None=None, # speaker folds (default), loso (leave one speaker out), session (leave one IEMOCAP session out), random (utterances, speakers mixed: the paper's)
-                n_folds:int|None=None, # folds of the speaker or random protocol (default 5; synthetic demo: one per speaker)
-                folds:list[int]|None=None, # run only these folds, 0-based (default: all; synthetic demo: 0)
-                n_valid_speakers:int|None=None, # validation speakers per fold, taken from the training speakers (default 1)
-                epochs:int|None=None, # epochs per model (default: the recipe's: recommended 25, paper 50; synthetic demo 12)
-                lr:float|None=None, # Adam learning rate, the maximum under one_cycle (default: the recipe's: recommended 3e-3, paper 1e-4; synthetic demo 1e-3)
-                bs:int|None=None, # batch size (default 32; synthetic demo 16)
-                alpha:float|None=None, # DKD weight of the target-class term TCKD (default 1)
-                beta:float|None=None, # DKD weight of the non-target term NCKD (default 8)
-                T:float|None=None, # distillation temperature (default 4)
-                warmup:float|None=None, # epochs of linear warm-up of the distillation weight (default: the recipe's: recommended 10, paper 20; synthetic demo 4)
-                seeds:list[int]|None=None, # model seeds; several give mean ± std (default 0)
-                norm:Literal['none', 'global', 'utterance', 'speaker']|None=None, # per-filter feature standardisation: none (paper), global (training segments' statistics), utterance, speaker (each speaker's own, test speakers' unlabelled audio included)
-                balance:Literal['none', 'weights', 'sampler']|None=None, # class balancing: none (paper), weights (inverse-frequency cross-entropy weights), sampler (class-balanced sampling)
-                schedule:Literal['constant', 'one_cycle']|None=None, # learning-rate schedule: constant (paper) or one_cycle (fastai; --lr is its maximum)
-                time_masks:int|None=None, # SpecAugment: time bands masked per training segment (default 0: off)
-                time_mask_width:int|None=None, # widest masked time band, frames (default 20)
-                freq_masks:int|None=None, # SpecAugment: filter bands masked per training segment (default 0: off)
-                freq_mask_width:int|None=None, # widest masked filter band, filters (default 8)
-                random_offsets:bool=False, # cut the training segments at a fresh random offset per utterance every epoch
-                speed_factors:list[float]|None=None, # extra training copies of the audio at these speeds, e.g. 0.9 1.1
-                pitch_factors:list[float]|None=None, # extra training copies pitch-shifted by these frequency ratios, e.g. 0.94 1.06
-                mixup:float|None=None, # alpha of segment-level mixup, lam ~ Beta(alpha, alpha) (default 0: off)
-                speaker_shift:float|None=None, # probability that a training segment gets another training speaker's filterbank level and spread (norm speaker; default 0: off)
-                distill_scale:float|None=None, # multiplier of the student's distillation term (default 1)
-                ensemble:list[int]|None=None, # the student learns from the mean logits of the teachers of these seeds (default: its own seed's)
-                generations:int|None=None, # born-again generations of the student (default 1)
-                select_from:float|None=None, # choose each model's epoch on validation only among epochs >= this fraction of them (default 0: all; 0.5 with one_cycle: its annealing half)
-                device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (auto: CUDA when available)
+def prepare_run(device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (auto: CUDA when available)
                 amp:bool=False, # float16 mixed precision when training on CUDA (ignored on the CPU); --precision says more
-                precision:Literal['fp32', 'bf16', 'fp16', 'auto']|None=None, # arithmetic of training: bf16 on a CPU with native bf16 or a GPU, fp16 (GPU), auto (default fp32)
                 paper:bool=False, # the paper's published setting: --recipe paper --protocol random on one split (corpus default: iemocap, improvised)
                 recipe:Literal[RECIPE_NAMES]|None=None, # starting recipe (dkdfmh.presets; default recommended; synthetic corpus without it: the demo)
-                **kwargs, # corpus arguments (`cli_corpus`)
+                **kwargs, # corpus arguments (`cli_corpus`) and `Config` settings on top of the recipe (None or False: the recipe's)
                )->SimpleNamespace: # cfg (`Config`), recipe (its description), corpus (`cli_corpus`)
-    "Load the corpus and build the training `Config`: paper, a named recipe or the synthetic demo, with the given settings on top"
-    args = dict(locals())
-    if paper and recipe not in (None, 'paper'): raise UsageError(f"--paper and --recipe {recipe}: give one of them (--paper is --recipe paper --protocol random)")
-    if paper: args.update(recipe='paper', protocol=protocol or 'random'); kwargs['corpus'] = kwargs.get('corpus') or 'iemocap'
-    if args['recipe'] == 'paper' and args['protocol'] == 'random' and n_folds is None: args['n_folds'] = 1   # as published: one split
-    check_device(device)                                               # before the corpus is read
+    "Load the corpus and build the training `Config`: a named recipe or the synthetic demo, with the given settings on top"
     from dkdfmh.train import Config
-    fields = {f.name for f in dataclasses.fields(Config)} - {'device'}   # the Config settings given on the command line (a flag: when set)
-    given = {k: tuple(v) if isinstance(v, list) else v for k, v in args.items() if k in fields and v is not None and v is not False}
+    corpus_args = set(inspect.signature(cli_corpus).parameters)       # corpus, root, cache_dir, ...: the corpus's, not settings on top
+    fields = {f.name for f in dataclasses.fields(Config)} - {'device', 'mixed_precision'} - corpus_args
+    given = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items() if k in fields and v is not None and v is not False}
+    kwargs = {k: v for k, v in kwargs.items() if k not in fields}
+    bad = set(kwargs) - corpus_args
+    if bad: raise TypeError(f"prepare_run: unknown setting(s) {sorted(bad)}: neither a corpus argument nor a Config setting")
+    if paper and recipe not in (None, 'paper'): raise UsageError(f"--paper and --recipe {recipe}: give one of them (--paper is --recipe paper --protocol random)")
+    if paper: recipe, kwargs['corpus'], given['protocol'] = 'paper', kwargs.get('corpus') or 'iemocap', given.get('protocol', 'random')
+    if recipe == 'paper' and given.get('protocol') == 'random': given.setdefault('n_folds', 1)   # as published: one split
+    check_device(device)                                               # before the corpus is read
     Config(**given)                                                    # Config's own checks, before the corpus is read
     c = cli_corpus(**kwargs)
     opts = {**(dict(subset='improvised') if paper and c.name == 'iemocap' else {}), **c.options}   # the paper's dialogues, said in the config
     base = dict(corpus=c.name, root=c.root, corpus_options=opts, device=device, mixed_precision=amp, cache_dir=kwargs.get('cache_dir'))
-    demo, name = c.name == 'synthetic' and args['recipe'] is None, args['recipe'] or 'recommended'
+    demo, name = c.name == 'synthetic' and recipe is None, recipe or 'recommended'
     if demo: cfg = Config(**base, protocol='speaker', n_folds=int(c.table.speaker.nunique()), **DEMO_RECIPE)
     else:
         from dkdfmh.presets import preset_config
@@ -438,10 +439,10 @@ _SECTIONS = {'corpus': _CORPUS, 'protocol': _PROTOCOL, 'recipe': _RECIPE, 'lever
 # %% ../nbs/11_cli.ipynb
 def _specs()->dict:
     "prog -> (command function, `make_parser` options)"
-    return {'dkdfmh_train': (train_command, dict(positional=('corpus', 'root'), sections=_SECTIONS, epilog=_EPILOG_TRAIN)),
+    return {'dkdfmh_train': (train_command, dict(positional=('corpus', 'root'), sections=_SECTIONS, epilog=_EPILOG_TRAIN, config=CONFIG_OPTIONS)),
             'dkdfmh_evaluate': (evaluate_command, dict(positional=('corpus', 'root'), sections=_SECTIONS, epilog=_EPILOG_EVALUATE)),
             'dkdfmh_predict': (predict_command, dict(epilog=_EPILOG_PREDICT)),
-            'dkdfmh_experiments': (experiments_command, dict(positional=('corpus', 'root'), sections=_SECTIONS, epilog=_EPILOG_EXPERIMENTS)),
+            'dkdfmh_experiments': (experiments_command, dict(positional=('corpus', 'root'), sections=_SECTIONS, epilog=_EPILOG_EXPERIMENTS, config=CONFIG_OPTIONS)),
             'dkdfmh_export': (export_command, dict(epilog=_EPILOG_EXPORT))}
 
 _RESUME = "run the same command again to resume: finished models are kept"

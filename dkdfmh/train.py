@@ -66,7 +66,7 @@ class Config:
     protocol:Literal['speaker', 'loso', 'session', 'random']='speaker' # 'speaker' (k speaker folds), 'loso', 'session' or 'random' (the paper's 80/20)
     n_folds:int=5 # speaker folds (protocol 'speaker')
     n_valid_speakers:int=1 # validation speakers carved from the training speakers of each fold
-    folds:tuple|None=None # indices of the folds to run (None: all)
+    folds:tuple[int, ...]|None=None # indices of the folds to run (None: all)
     split_seed:int=0 # seed of the split (fixed across model seeds so that seeds vary the model only)
     features:FeatureConfig=field(default_factory=FeatureConfig) # front end and segment hops
     # model and optimisation
@@ -87,7 +87,7 @@ class Config:
     warmup:float=20 # epochs of linear warm-up of the distillation weight
     teacher_select:Literal['best', 'last']='best' # distil from the validation-selected ('best') or the 'last' teacher
     select_from:float=0. # choose the epoch on validation only among epochs >= select_from x epochs (0: all; 0.5 with one_cycle: its annealing half)
-    seeds:tuple=(0,) # model seeds (weights init and shuffling)
+    seeds:tuple[int, ...]=(0,) # model seeds (weights init and shuffling)
     cache_dir:str|None=None # feature cache (None: `default_cache_dir()`)
     device:Literal['auto', 'cpu', 'cuda']='auto' # 'auto' (CUDA if available), 'cpu' or 'cuda'
     channels_last:bool=True # train in channels-last memory format (faster convolutions on CPUs; same results to float tolerance)
@@ -100,13 +100,13 @@ class Config:
     freq_masks:int=0 # SpecAugment filter bands per training segment (0: off)
     freq_mask_width:int=8 # widest filter band, filters
     random_offsets:bool=False # cut the training segments at a fresh random offset per utterance every epoch
-    speed_factors:tuple=() # extra training copies of the audio at these speeds (e.g. (0.9, 1.1))
-    pitch_factors:tuple=() # extra training copies pitch-shifted by these frequency ratios (e.g. (0.94, 1.06))
+    speed_factors:tuple[float, ...]=() # extra training copies of the audio at these speeds (e.g. (0.9, 1.1))
+    pitch_factors:tuple[float, ...]=() # extra training copies pitch-shifted by these frequency ratios (e.g. (0.94, 1.06))
     mixup:float=0. # alpha of segment-level mixup, lam ~ Beta(alpha, alpha) (0: off)
     speaker_shift:float=0. # probability that a training segment gets a random training speaker's filterbank level and spread (`SpeakerShift`; norm 'speaker'; 0: off)
     balance:Literal[BALANCE]='none' # 'none', 'weights' (inverse-frequency CE weights) or 'sampler' (class-balanced sampling)
     distill_scale:float=1. # multiplier of every student's distillation term (a student's 'scale' overrides it)
-    ensemble:tuple=() # students learn from the mean logits of the teachers of these seeds on the same fold (): their own seed's
+    ensemble:tuple[int, ...]=() # students learn from the mean logits of the teachers of these seeds on the same fold (): their own seed's
     generations:int=1 # born-again generations: generation k > 1 learns from generation k - 1's student
     save_models:bool=False # keep every model's selected and last weights as checkpoints/{run}.final.pth and .last.pth (teachers' selected weights are always kept)
 
