@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_inference.ipynb 3
 from __future__ import annotations
-import itertools, os, sys, warnings
+import ctypes, itertools, os, sys, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -18,9 +18,9 @@ from .modelfile import ModelFileError, ModelBundle, read_model, write_model, exp
 from fastcore.basics import patch_to
 
 # %% auto 0
-__all__ = ['SHORT_CLIP', 'PRETRAINED', 'segment_times', 'Prediction', 'prob_columns', 'make_prediction', 'Predictor',
-           'model_path', 'save_model', 'load_model', 'audio_files', 'display_path', 'predict_folder', 'timeline_spans',
-           'plot_timeline']
+__all__ = ['SHORT_CLIP', 'PRETRAINED', 'release_memory', 'segment_times', 'Prediction', 'prob_columns', 'make_prediction',
+           'Predictor', 'model_path', 'save_model', 'load_model', 'audio_files', 'display_path', 'predict_folder',
+           'timeline_spans', 'plot_timeline']
 
 # %% ../nbs/10_inference.ipynb
 class _Windows:
@@ -34,6 +34,16 @@ class _Windows:
     def __getitem__(self, sl:slice)->np.ndarray: # (n, seg_frames, nfilt), possibly a view
         if self.padded is not None: return self.padded[sl]
         return self.view[self.starts[sl]].transpose(0, 2, 1)
+
+_TRIM = None
+
+def release_memory():
+    "Hand the heap's freed memory back to the system (glibc's `malloc_trim`; a no-op elsewhere)"
+    global _TRIM
+    if _TRIM is None:
+        try: _TRIM = ctypes.CDLL('libc.so.6').malloc_trim
+        except (OSError, AttributeError): _TRIM = False
+    if _TRIM: _TRIM(0)
 
 def _chunks(sources:list, bs:int):
     "Batches of at most `bs` segments drawn in order across the `_Windows` of several utterances"
@@ -161,15 +171,21 @@ class Predictor:
             raise ValueError(f"Predictor: the model returned logits of shape {out.shape} for {len(x)} segments and {len(self.vocab)} classes")
         return out
 
-    def segment_logits(self, signals:list, # mono float32 signals at `features.sr`
-                       speaker=None, # the speaker's statistics or recordings (see `normalise`)
-                      )->list: # per signal: (segments, classes) float32 logits
-        "Segment logits of several recordings (standardised as in training), their segments packed into shared batches"
-        feats = self.normalise([logfbank(s, self.features) for s in signals], speaker)
-        srcs = [_Windows(f, self.features) for f in feats]
-        if not srcs: return []
-        out = np.concatenate([self._forward(b) for b in _chunks(srcs, self.batch_size)])
-        return np.split(out, np.cumsum([len(s) for s in srcs])[:-1])
+# %% ../nbs/10_inference.ipynb
+@patch_to(Predictor)
+def segment_logits(self:Predictor, signals:list, # mono float32 signals at `features.sr`
+                   speaker=None, # the speaker's statistics or recordings (see `normalise`)
+                  )->list: # per signal: (segments, classes) float32 logits
+    "Segment logits of several recordings (standardised as in training), their segments packed into shared batches"
+    feats = self.normalise([logfbank(s, self.features) for s in signals], speaker)
+    srcs = [_Windows(f, self.features) for f in feats]
+    if not srcs: return []
+    out = []
+    for i, b in enumerate(_chunks(srcs, self.batch_size)):
+        out.append(self._forward(b))
+        if i % 16 == 15: release_memory()   # the freed activations of thousands of batches would fragment the heap
+    out = np.concatenate(out)
+    return np.split(out, np.cumsum([len(s) for s in srcs])[:-1])
 
 # %% ../nbs/10_inference.ipynb
 def _why_no_speaker(norm)->str|None:
