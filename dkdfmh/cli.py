@@ -257,6 +257,8 @@ def prepare_run(device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (
     what = "quick DEMO recipe on the synthetic corpus, not the paper's (--paper gives the paper's)" if demo else recipe_words(name, cfg.protocol, cfg.n_folds)
     return SimpleNamespace(cfg=cfg, recipe=f"{what}: {_describe(cfg)}", corpus=c)
 
+prepare_run.__annotations__['recipe'] = Literal[RECIPE_NAMES] | None   # an object, not a string: read as is where a command of another module delegates to it
+
 # %% ../nbs/11_cli.ipynb
 def selected_weights(out, # the folder `run_experiment(..., save_models=True)` wrote
                      fold:int, # which fold

@@ -29,7 +29,7 @@ from .splits import make_splits
 from .metrics import UtteranceMetric
 from .distill import DistillCallback
 from .train import Config, run_experiment, load_data, pick_device
-from .cli import UsageError, prepare_run, run_cli
+from .cli import UsageError, prepare_run, run_cli, CONFIG_OPTIONS
 
 # %% auto 0
 __all__ = ['PROG', 'DistInfo', 'init_distributed', 'local_first', 'shard_plan', 'all_gather_cat', 'ShardedDL', 'revert_sync_bn',
@@ -479,7 +479,7 @@ def distributed_command(config:str|None=None, # a Config as JSON (e.g. a run fol
 def main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
         )->int: # exit status
     "`python -m dkdfmh.distributed`: `distributed_command` in this process (torchrun starts one per GPU)"
-    try: return run_cli(distributed_command, PROG, argv, positional=('corpus', 'root'), epilog=_EPILOG)
+    try: return run_cli(distributed_command, PROG, argv, positional=('corpus', 'root'), epilog=_EPILOG, config=CONFIG_OPTIONS)
     finally:
         if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
