@@ -205,11 +205,11 @@ def timer_callback():
     return EpochTimer
 
 def worker_fastai(a)->dict:
-    "The library's path: dkdfmh.train.fit_model (teacher, CE) then distil_student (DKD) on EMO-DB fold 0"
+    "The library's path: dkdfmh.train.fit_model (teacher, CE) then distill_student (DKD) on EMO-DB fold 0"
     import torch
     if a.threads: torch.set_num_threads(a.threads)
     from fastai.learner import defaults
-    from dkdfmh.train import Config, load_data, train_teacher, distil_student, pick_device
+    from dkdfmh.train import Config, load_data, train_teacher, distill_student, pick_device
     from dkdfmh.data import segment_dls, make_vocab
     Timer = timer_callback()
     defaults.callbacks.append(Timer)
@@ -222,7 +222,7 @@ def worker_fastai(a)->dict:
     t0 = time.perf_counter(); res = train_teacher(dls, cfg, 0, progress=False); out['teacher_s'] = time.perf_counter() - t0
     out['teacher'] = Timer.runs[-1]
     if a.student:
-        t0 = time.perf_counter(); distil_student(dls, res.best_model(), cfg, 0, progress=False); out['student_s'] = time.perf_counter() - t0
+        t0 = time.perf_counter(); distill_student(dls, res.best_model(), cfg, 0, progress=False); out['student_s'] = time.perf_counter() - t0
         out['student'] = Timer.runs[-1]
     return out
 
@@ -414,7 +414,7 @@ def report(R, cmd, started, wall)->str:
         if key not in R: continue
         f = R[key]
         L += [f"## Training through the library: `dkdfmh.train.fit_model`, {title}", "",
-              f"`train_teacher` then `distil_student` (DKD, cached teacher logits) on EMO-DB speaker-independent fold 0: {f['n_train']} training "
+              f"`train_teacher` then `distill_student` (DKD, cached teacher logits) on EMO-DB speaker-independent fold 0: {f['n_train']} training "
               f"segments, {f['n_valid']} validation segments, batch 32, {len(f['teacher'])} epochs per model, {f['threads']} threads. Epoch 1 "
               "(which builds the teacher-logit cache for the student) is left out of the medians and shown apart; so are epochs during which "
               f"other processes used more than {FOREIGN_MAX} cores. Train phase: fastai's `before_train` to `after_train`.", "",

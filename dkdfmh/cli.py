@@ -499,7 +499,7 @@ def _eval_features(pred, paths, speakers, mode:str, cache_dir, quiet:bool)->tupl
     keep = [i for i, f in enumerate(feats) if f is not None]
     if not keep: raise UsageError(f"none of the {len(paths)} files could be used (the first: {skipped[0][0]}: {skipped[0][1]})")
     kept = [feats[i] for i in keep]
-    kept = pred.normalise(kept) if mode == 'single' else pred.normalise(kept, speakers=[speakers[i] for i in keep])
+    kept = pred.normalize(kept) if mode == 'single' else pred.normalize(kept, speakers=[speakers[i] for i in keep])
     out = [None] * len(feats)
     for i, f in zip(keep, kept): out[i] = f
     return out, skipped

@@ -13,7 +13,7 @@ from torch import nn
 from .audio import AudioError, load_audio, as_signal, atomic_open, AUDIO_EXTS
 from .features import FeatureConfig, logfbank, segment, segment_starts, n_frames
 from .norm import FeatureNorm, frame_stats
-from .model import HeadFusionCNN, pick_device, resolve_precision, autocast
+from .model import renamed, HeadFusionCNN, pick_device, resolve_precision, autocast
 from .modelfile import ModelFileError, ModelBundle, read_model, write_model, export_onnx, OnnxNet, as_norm
 from fastcore.basics import patch_to
 
@@ -177,7 +177,7 @@ def segment_logits(self:Predictor, signals:list, # mono float32 signals at `feat
                    speaker=None, # the speaker's statistics or recordings (see `normalise`)
                   )->list: # per signal: (segments, classes) float32 logits
     "Segment logits of several recordings (standardised as in training), their segments packed into shared batches"
-    feats = self.normalise([logfbank(s, self.features) for s in signals], speaker)
+    feats = self.normalize([logfbank(s, self.features) for s in signals], speaker)
     srcs = [_Windows(f, self.features) for f in feats]
     if not srcs: return []
     out = []
@@ -231,19 +231,21 @@ def _speaker(self, speaker, sr=None)->dict|None:
     return st
 
 @patch_to(Predictor)
-def normalise(self, feats_list:list, # per-recording (frames, filters) log filterbanks
+def normalize(self, feats_list:list, # per-recording (frames, filters) log filterbanks
               speaker=None, # one speaker's statistics (`speaker_stats`) or recordings, for every item (None: single-file mode)
               speakers=None, # instead: the speaker of each item (each speaker's statistics from its items)
              )->list: # standardised as the model expects (unchanged for a model without normalisation)
     "`feats_list` standardised with the model's normaliser"
     if speakers is not None:
         if speaker is not None: raise ValueError("Predictor.normalise: pass speaker= or speakers=, not both")
-        if self.norm is None or self.norm.how == 'utterance': return self.normalise(feats_list)
+        if self.norm is None or self.norm.how == 'utterance': return self.normalize(feats_list)
         return self.norm.by_speaker(feats_list, speakers)
     st = self._speaker(speaker)
     if self.norm is None: return list(feats_list)
     if st is None: return self.norm.single(feats_list)
     return self.norm.with_speaker(feats_list, st['mean'], st['std'])
+
+Predictor.normalise = renamed(Predictor.normalize, 'normalise')   # the earlier spelling, for one release
 
 # %% ../nbs/10_inference.ipynb
 @patch_to(Predictor)

@@ -11,12 +11,13 @@ import pandas as pd
 from .audio import atomic_write_text
 from .data import FeatureNorm, make_vocab
 from .train import Config, load_data, run_experiment, suggest_lr
+from .model import renamed
 from .presets import PRESETS, RECIPE_NAMES, LEVER_NAMES, preset, preset_config
 from .evaluate import baseline_experiment, summarize, model_summary, to_markdown, pm
 
 # %% auto 0
-__all__ = ['LEVERS', 'RECIPES', 'taught_by', 'paired_differences', 'paired_summary', 'distill_variants', 'lever_config',
-           'normalised_baseline', 'lever_rows', 'lever_table', 'run_lever_study', 'recipe_config']
+__all__ = ['LEVERS', 'normalised_baseline', 'RECIPES', 'taught_by', 'paired_differences', 'paired_summary', 'distill_variants',
+           'lever_config', 'normalized_baseline', 'lever_rows', 'lever_table', 'run_lever_study', 'recipe_config']
 
 # %% ../nbs/13_levers.ipynb
 def taught_by(student_run:dict, # a run of `run_experiment`
@@ -80,7 +81,7 @@ def lever_config(base:Config, # the study's recipe (levers off)
     return base.replace(**{**lever, **overrides})
 
 # %% ../nbs/13_levers.ipynb
-def normalised_baseline(df:pd.DataFrame, # corpus table (label; speaker for norm='speaker')
+def normalized_baseline(df:pd.DataFrame, # corpus table (label; speaker for norm='speaker')
                         feats:list, # per-row (frames, filters) log filterbanks
                         splits:list, # `Split`s
                         norm:str='none', # the network's normalisation (`dkdfmh.data.FeatureNorm`), fitted per fold as `segment_dls` does
@@ -92,7 +93,7 @@ def normalised_baseline(df:pd.DataFrame, # corpus table (label; speaker for norm
     "The classical baseline (log filterbank mean+std, logistic regression) on the features the network sees under `norm`"
     vocab = make_vocab(df['label']) if vocab is None else list(vocab)
     idx = list(range(len(splits)) if folds is None else folds)
-    if not idx: raise ValueError("normalised_baseline: no folds")
+    if not idx: raise ValueError("normalized_baseline: no folds")
     cfg = Config().features if cfg is None else cfg
     spk = df['speaker'].to_numpy() if 'speaker' in df.columns else None
     name = model or f"logreg_{norm}"
@@ -103,7 +104,7 @@ def normalised_baseline(df:pd.DataFrame, # corpus table (label; speaker for norm
         used = np.unique(np.concatenate([np.asarray(getattr(sp, k), dtype=np.int64) for k in ('train', 'valid', 'test')]))
         nf = list(feats)
         if norm != 'none':
-            if norm == 'speaker' and spk is None: raise ValueError("normalised_baseline: norm='speaker' needs a `speaker` column")
+            if norm == 'speaker' and spk is None: raise ValueError("normalized_baseline: norm='speaker' needs a `speaker` column")
             for r, f in zip(used, fn([feats[r] for r in used], None if spk is None else spk[used])): nf[r] = f
         b = baseline_experiment(df, nf, splits, folds=[i], model=name, vocab=vocab)
         runs += b['runs']
@@ -112,10 +113,12 @@ def normalised_baseline(df:pd.DataFrame, # corpus table (label; speaker for norm
     rec['summary'] = summarize(rec)
     return rec
 
+normalised_baseline = renamed(normalized_baseline, 'normalised_baseline')   # the earlier spelling, for one release
+
 # %% ../nbs/13_levers.ipynb
 def lever_rows(lever:str, # the lever's name
                record:dict, # its `run_experiment` record (teacher and students)
-               baseline:dict|None=None, # `normalised_baseline` record on the same folds and normalisation
+               baseline:dict|None=None, # `normalized_baseline` record on the same folds and normalisation
                teacher:str='teacher', # the teacher's model name
                which:str='best', # 'best' or 'last'
                settings:dict|None=None, # what the lever sets (default: the record config's settings that differ from the paper's levers)
@@ -190,7 +193,7 @@ def run_lever_study(base:Config, # the recipe with every lever off (corpus, prot
         cfg = lever_config(base, lever, **extra)
         rec = records[lever] = run_experiment(cfg, out/lever, progress=progress, data=data)
         if baseline and cfg.norm not in baselines:
-            baselines[cfg.norm] = normalised_baseline(df, feats, splits, cfg.norm, folds=folds, vocab=rec['vocab'], cfg=cfg.features)
+            baselines[cfg.norm] = normalized_baseline(df, feats, splits, cfg.norm, folds=folds, vocab=rec['vocab'], cfg=cfg.features)
         rows += lever_rows(lever, rec, baselines.get(cfg.norm), teacher='teacher' if cfg.teacher_attention else 'cnn',
                            settings={**LEVERS[lever], **({'lr': f'{one_cycle_lr:.3g}'} if lever == 'one_cycle' else {})})
         table = lever_table(rows, f"{rec['corpus']}, {rec['protocol']}, {len(folds)} folds x {len(base.seeds)} seeds, {base.epochs} epochs, "

@@ -4,14 +4,14 @@
 
 # %% ../nbs/04_model.ipynb 3
 from __future__ import annotations
-import warnings
+import functools, warnings
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto 0
-__all__ = ['PRECISIONS', 'conv_bn_relu', 'DualConv', 'FusedMultiHeadAttention', 'HeadFusionCNN', 'DKDFMH', 'count_parameters',
-           'stage_shapes', 'pick_device', 'cpu_has_bf16', 'resolve_precision', 'autocast']
+__all__ = ['PRECISIONS', 'conv_bn_relu', 'DualConv', 'FusedMultiHeadAttention', 'HeadFusionCNN', 'DKDFMH', 'renamed',
+           'count_parameters', 'stage_shapes', 'pick_device', 'cpu_has_bf16', 'resolve_precision', 'autocast']
 
 # %% ../nbs/04_model.ipynb
 def conv_bn_relu(ni:int, # input channels
@@ -189,6 +189,19 @@ class DKDFMH(HeadFusionCNN):
         warnings.warn("dkdfmh.model.DKDFMH is now HeadFusionCNN (DKDFMH names the method: the head-fusion CNN trained by DKD); "
                       "the old name will be removed in the next release", DeprecationWarning, stacklevel=2)
         super().__init__(*args, **kwargs)
+
+# %% ../nbs/04_model.ipynb
+def renamed(new, # the function (or method) under its new name
+            old:str, # the name it had
+           ):
+    "`new` under its old name for one release: a call works and warns (`DeprecationWarning`) with the new name"
+    @functools.wraps(new)
+    def _old(*args, **kwargs):
+        warnings.warn(f"{old} is now {new.__name__}; the old name will be removed in the next release", DeprecationWarning, stacklevel=2)
+        return new(*args, **kwargs)
+    _old.__name__ = _old.__qualname__ = old
+    _old.__doc__ = f"Deprecated: the earlier name of `{new.__name__}`"
+    return _old
 
 # %% ../nbs/04_model.ipynb
 def count_parameters(model:nn.Module, # any module

@@ -25,19 +25,19 @@ from .audio import atomic_open, atomic_write_text
 from .features import FeatureConfig, extract_features, default_cache_dir
 from .corpora import load_corpus
 from .splits import make_splits
-from .model import HeadFusionCNN, pick_device, resolve_precision, autocast, PRECISIONS
+from .model import renamed, HeadFusionCNN, pick_device, resolve_precision, autocast, PRECISIONS
 from .data import (SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, SpecAugment, SegmentMixup, SpeakerShift,
                          class_weights, perturbed_features)
 from .metrics import UtteranceWA, UtteranceUA, utterance_scores
 from .distill import DistillCallback, EnsembleTeacher, DISTILL_LOSSES
 
 # %% auto 0
-__all__ = ['BALANCE', 'STUDENT_KEYS', 'STUDENT_AUGMENT', 'LEVER_FIELDS', 'PROTOCOL_NAMES', 'Config', 'check_config',
-           'paper_config', 'SelectOnValid', 'Checkpoint', 'Autocast', 'training_precision', 'precision_cbs',
-           'torch_adam', 'KerasDecay', 'FitResult', 'make_model', 'augmentation_cbs', 'make_learner',
+__all__ = ['BALANCE', 'STUDENT_KEYS', 'STUDENT_AUGMENT', 'LEVER_FIELDS', 'distil_student', 'PROTOCOL_NAMES', 'summarise',
+           'Config', 'check_config', 'paper_config', 'SelectOnValid', 'Checkpoint', 'Autocast', 'training_precision',
+           'precision_cbs', 'torch_adam', 'KerasDecay', 'FitResult', 'make_model', 'augmentation_cbs', 'make_learner',
            'bars_on_terminals', 'keep_freed_memory', 'fit_model', 'train_teacher', 'unlabelled_segments',
-           'distil_student', 'suggest_lr', 'dl_logits', 'score', 'run_scores', 'load_data', 'load_variants',
-           'split_dls', 'run_name', 'summarise', 'FoldRun', 'run_experiment']
+           'distill_student', 'suggest_lr', 'dl_logits', 'score', 'run_scores', 'load_data', 'load_variants',
+           'split_dls', 'run_name', 'summarize_runs', 'FoldRun', 'run_experiment']
 
 # %% ../nbs/08_train.ipynb
 BALANCE = ('none', 'weights', 'sampler')
@@ -467,7 +467,7 @@ def unlabelled_segments(dls)->torch.Tensor:
     return torch.cat(parts)
 
 # %% ../nbs/08_train.ipynb
-def distil_student(dls, teacher:nn.Module, cfg:Config, seed:int=0, student:str='dkd', ckpt=None, progress:bool=True, cbs:list|None=None)->FitResult:
+def distill_student(dls, teacher:nn.Module, cfg:Config, seed:int=0, student:str='dkd', ckpt=None, progress:bool=True, cbs:list|None=None)->FitResult:
     "A freshly initialised student of the same architecture, trained with CE + w(epoch) * L from the frozen `teacher` (born-again: n generations)"
     s = cfg.student_settings(student)
     distill = dict(loss=s['loss'], alpha=s['alpha'], beta=s['beta'], T=s['T'], warmup=s['warmup'])
@@ -500,6 +500,8 @@ def suggest_lr(cfg:Config, # the recipe (its levers included)
         learn.path = Path(d)                                                 # the finder saves and restores the model there
         with learn.no_bar(): r = learn.lr_find(num_it=num_it, show_plot=show_plot)
     return float(r.valley)
+
+distil_student = renamed(distill_student, 'distil_student')   # the earlier spelling, for one release
 
 # %% ../nbs/08_train.ipynb
 @torch.no_grad()
@@ -534,7 +536,7 @@ def _public(s:dict, rows=None)->dict:
 
 def run_scores(model:nn.Module, # maps x (B, 197, 40) to logits (B, C)
                dl, # a loader of `dkdfmh.data` (its dataset's `rows`: the corpus table row of every segment)
-               rows:bool=True, # also the table row of every utterance (to pool folds, as `summarise` does)
+               rows:bool=True, # also the table row of every utterance (to pool folds, as `summarize_runs` does)
               )->dict: # wa, ua, recall, confusion, utt_true, utt_pred (and rows): JSON-able
     "`model`'s utterance-level scores on `dl` as a run file records them (`run_experiment`'s best, last and valid)"
     return _public(score(model, dl), dl.dataset.rows if rows else None)
@@ -605,7 +607,7 @@ def _settings(cfg:Config, model:str, teacher_name:str)->dict:
     return {'attention': cfg.teacher_attention} if model == teacher_name else cfg.student_settings(model)
 
 # %% ../nbs/08_train.ipynb
-def summarise(runs:list, vocab:list)->dict:
+def summarize_runs(runs:list, vocab:list)->dict:
     "Per model: WA/UA pooled over the folds of each seed, mean and std over seeds; also fold-level mean and std"
     out = {}
     for model in dict.fromkeys(r['model'] for r in runs):
@@ -630,6 +632,8 @@ def summarise(runs:list, vocab:list)->dict:
                             fold_ua_mean=float(fu.mean()), fold_ua_std=float(fu.std(ddof=1)) if len(fu) > 1 else 0.)
         out[model] = m
     return out
+
+summarise = renamed(summarize_runs, 'summarise')   # the earlier spelling, for one release
 
 # %% ../nbs/08_train.ipynb
 class FoldRun:
@@ -728,7 +732,7 @@ def run(self:FoldRun, model:str)->dict:
     else:
         members = cfg.student_settings(model).get('ensemble') or [self.seed]
         teacher = self.teacher_of(self.seed) if members == [self.seed] else EnsembleTeacher([self.teacher_of(s) for s in members])
-        res = distil_student(self.dls, teacher, cfg, self.seed, student=model, ckpt=ckpt, progress=self.progress)
+        res = distill_student(self.dls, teacher, cfg, self.seed, student=model, ckpt=ckpt, progress=self.progress)
     return self.finish(model, self.seed, res)
 
 # %% ../nbs/08_train.ipynb
@@ -759,6 +763,6 @@ def run_experiment(cfg:Config, # the recipe
             runs += [fr.run(model) for model in [fr.teacher_name] + list(cfg.students)]
     record = dict(config=cfg.to_dict(), corpus=cfg.corpus, protocol=PROTOCOL_NAMES[cfg.protocol], vocab=vocab,
                   n_utterances=len(df), n_speakers=int(df['speaker'].nunique()), folds=list(folds), runs=runs,
-                  summary=summarise(runs, vocab), seconds=time.time() - t0)
+                  summary=summarize_runs(runs, vocab), seconds=time.time() - t0)
     atomic_write_text(out/'record.json', json.dumps(record, indent=1))
     return record

@@ -148,10 +148,10 @@ seed on two cores with `--folds` split between two processes); finished runs are
 
 def baseline_ua(norm:str)->str:
     "The classical baseline (log filterbank mean+std, logistic regression) with the same standardisation on the same folds"
-    from dkdfmh.levers import normalised_baseline
+    from dkdfmh.levers import normalized_baseline
     cfg = Config(corpus='emodb', root=str(find_emodb()), n_folds=5, n_valid_speakers=1)
     df, feats, splits = load_data(cfg, progress=False)
-    b = normalised_baseline(df, feats, splits, norm, vocab=VOCAB, cfg=cfg.features)
+    b = normalized_baseline(df, feats, splits, norm, vocab=VOCAB, cfg=cfg.features)
     return f"{100 * b['summary'][f'logreg_{norm}']['ua_mean']:.1f}"
 
 def write_card(cv:dict, info:dict)->str:

@@ -12,8 +12,8 @@ import argparse, json, math, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from dkdfmh.audio import find_emodb, atomic_write_text, atomic_write_bytes
-from dkdfmh.train import Config, load_data, run_experiment, summarise, keep_freed_memory
-from dkdfmh.levers import normalised_baseline, lever_rows, lever_table
+from dkdfmh.train import Config, load_data, run_experiment, summarize_runs, keep_freed_memory
+from dkdfmh.levers import normalized_baseline, lever_rows, lever_table
 from dkdfmh.evaluate import to_markdown
 
 
@@ -183,12 +183,12 @@ shown = dict(CANDIDATES[a.candidate], students={k: v for k, v in CANDIDATES[a.ca
 pending = [k for k in CANDIDATES[a.candidate]['students'] if k not in ran]
 rec = dict(rec, runs=[r for r in runs if (r['model'], r['seed']) in done], folds=list(range(n_folds)),
            config=cfg.replace(students=shown['students']).to_dict())
-rec['summary'] = summarise(rec['runs'], rec['vocab'])
+rec['summary'] = summarize_runs(rec['runs'], rec['vocab'])
 atomic_write_text(out/'record.json', json.dumps(rec, indent=1))   # every finished seed of every model, not only this call's runs
 if not any(m == 'teacher' for m, _ in done): sys.exit(f"recipe.py: no seed has all {n_folds} folds of the teacher yet: no summary ({time.time() - t0:.0f} s)")
 rows = {}
 df, feats, splits = data
-base = normalised_baseline(df, feats, splits, cfg.norm, folds=rec['folds'], vocab=rec['vocab'], cfg=cfg.features)
+base = normalized_baseline(df, feats, splits, cfg.norm, folds=rec['folds'], vocab=rec['vocab'], cfg=cfg.features)
 for which in ('best', 'last'):
     rows[which] = lever_table(lever_rows(a.candidate, rec, base, which=which, settings={'recipe': a.candidate}))
 t = pd.concat(rows, names=['epoch'])
