@@ -146,6 +146,7 @@ def cli_corpus(corpus:Literal['synthetic', 'emodb', 'iemocap', 'ravdess', 'crema
                subset:Literal['improvised', 'scripted', 'all']|None=None, # IEMOCAP dialogues (default improvised, the paper's)
                happy:Literal['replace', 'merge', 'separate']|None=None, # IEMOCAP excited vs happy (default replace: excited as happy, the paper's)
                classes:str|None=None, # paper (angry, happy, neutral, sad: most loaders' default), all, or a comma list like angry,sad
+               speaker_from:str|None=None, # the speakers of a folder corpus (a regex on the file name) or a csv corpus (a column); without, such a corpus has no speaker labels and runs utterance-level (--protocol random) only
                opt:list[str]|None=None, # more loader options as KEY=VALUE, e.g. n_speakers=6 (synthetic), calm_as_neutral=true (ravdess)
                cache_dir:str|None=None, # feature cache, also home of the synthetic corpus (default $DKDFMH_CACHE or ~/.cache/dkdfmh)
               )->SimpleNamespace: # name, root (None: synthetic in the cache), options, path (what was loaded), table
@@ -155,6 +156,9 @@ def cli_corpus(corpus:Literal['synthetic', 'emodb', 'iemocap', 'ravdess', 'crema
     options = parse_options(opt)
     for k, v in dict(subset=subset, happy=happy).items():
         if v is not None: options[k] = v
+    if speaker_from is not None:
+        if name not in ('folder', 'csv'): raise UsageError(f"--speaker-from is for the folder and csv corpora; {name} names its speakers itself")
+        options['speaker_regex' if name == 'folder' else 'speaker_col'] = speaker_from
     if classes is not None:
         options['classes'] = classes if classes in ('paper', 'all') else [c.strip() for c in classes.split(',') if c.strip()]
     if root is not None:
@@ -357,11 +361,11 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
     meta = dict(trained_by='dkdfmh_train', model=name, method=record['methods'].get(name, name), corpus=cfg.corpus,
                 corpus_options=cfg.corpus_options, recipe=r.recipe, levers=cfg.levers(), schedule=cfg.schedule, fold=fold, seed=seed, best_epoch=run['best_epoch'], deploy=deploy,
                 valid=run.get('valid') and dict(wa=run['valid']['wa'], ua=run['valid']['ua']),
-                test=dict(wa=run['best']['wa'], ua=run['best']['ua'], protocol=PROTOCOL_NAMES[cfg.protocol]),
+                test=dict(wa=run['best']['wa'], ua=run['best']['ua'], protocol=record['protocol']),
                 split=dict(protocol=cfg.protocol, n_folds=cfg.n_folds, n_valid_speakers=cfg.n_valid_speakers, split_seed=cfg.split_seed,
                            fold=fold, name=splits[fold].name, **{k: splits[fold].meta[k] for k in ('test_speakers', 'valid_speakers') if k in splits[fold].meta}))
     model_path = save_model(out/'model.safetensors', net, record['vocab'], cfg.features, meta=json.loads(json.dumps(meta, default=str)), norm=norm)
-    paths = report(record, out, title=f"dkdfmh_train: {cfg.corpus}, {PROTOCOL_NAMES[cfg.protocol]}")
+    paths = report(record, out, title=f"dkdfmh_train: {cfg.corpus}, {record['protocol']}")
     print('\n'.join(_results_lines(record)))
     print(_wrote(out, [out/'record.json', model_path, paths['md'], paths['csv'], paths['confusion']])
           + f" (model.safetensors: {name}, fold {fold}, seed {seed}, {'chosen on validation UA' if deploy == 'valid' else '--deploy ' + deploy}; test UA {100 * run['best']['ua']:.1f}"
@@ -430,7 +434,7 @@ The recipes are dkdfmh_train's (the synthetic corpus without --paper: the quick 
 models are kept in the output folder: the same command resumes. Errors exit with status 2."""
 
 # %% ../nbs/11_cli.ipynb
-_CORPUS = ['corpus', 'root', 'subset', 'happy', 'classes', 'opt']
+_CORPUS = ['corpus', 'root', 'subset', 'happy', 'classes', 'speaker_from', 'opt']
 
 _PROTOCOL = ['protocol', 'n_folds', 'folds', 'n_valid_speakers', 'fold']
 

@@ -313,7 +313,9 @@ def load_folder(root, # folder with one subfolder of audio files per label
             rows.append(dict(path=_abs(f), speaker=spk, group=spk, raw_label=lab_dir.name,
                              label=normalize_label(lab_dir.name) if normalize else lab_dir.name))
     if not rows: raise _layout_error(root, f"<root>/<label>/*.wav (a folder per label; also {', '.join(AUDIO_EXTS[1:])})")
-    return _finish(rows, 'folder', root, classes, on_bad_audio)
+    df = _finish(rows, 'folder', root, classes, on_bad_audio)
+    df.attrs['speaker_labels'] = rx is not None          # file stems are not speakers (`dkdfmh.splits.has_speaker_labels`)
+    return df
 
 # %% ../nbs/02_corpora.ipynb
 def load_csv(root, # the CSV file, or a folder holding exactly one *.csv
@@ -351,7 +353,9 @@ def load_csv(root, # the CSV file, or a folder holding exactly one *.csv
                          **{k: v for k, v in r.items() if k not in COLUMNS}))
     if missing: warnings.warn(f"csv {csv}: {len(missing)} listed file(s) do not exist and are left out, e.g. {missing[:3]}")
     if not rows: raise ValueError(f"{csv}: none of the {len(tab)} listed files exists")
-    return _finish(rows, 'csv', csv, classes, on_bad_audio)
+    df = _finish(rows, 'csv', csv, classes, on_bad_audio)
+    df.attrs['speaker_labels'] = speaker_col in tab.columns   # file stems are not speakers (`dkdfmh.splits.has_speaker_labels`)
+    return df
 
 # %% ../nbs/02_corpora.ipynb
 def load_synthetic(root, # folder to generate into (created if absent); existing identical files are reused

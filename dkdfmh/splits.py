@@ -12,8 +12,8 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 # %% auto 0
-__all__ = ['PROTOCOLS', 'SIDES', 'RANDOM_WARNING', 'speaker_keys', 'Split', 'random_split', 'random_folds', 'speaker_folds',
-           'session_folds', 'make_splits', 'splits_table', 'plot_splits']
+__all__ = ['PROTOCOLS', 'SIDES', 'RANDOM_WARNING', 'speaker_keys', 'Split', 'random_split', 'random_folds', 'has_speaker_labels',
+           'protocol_name', 'speaker_folds', 'session_folds', 'make_splits', 'splits_table', 'plot_splits']
 
 # %% ../nbs/03_splits.ipynb
 PROTOCOLS = ('speaker-independent', 'random')
@@ -154,6 +154,24 @@ def random_folds(df:pd.DataFrame, # corpus table
     return out
 
 # %% ../nbs/03_splits.ipynb
+def has_speaker_labels(df:pd.DataFrame)->bool:
+    "Whether the table's `speaker` column names real speakers (False: a `folder` or `csv` corpus read without them, each file its own)"
+    return df.attrs.get('speaker_labels', True) is not False
+
+def _need_speakers(df:pd.DataFrame, protocol:str):
+    if not has_speaker_labels(df):
+        raise ValueError(f"protocol {protocol!r} needs speaker labels and this corpus has none (each file counts as its own speaker, so its "
+                         "folds would be utterance folds): give the speakers (folder: speaker_regex, csv: a speaker column; on the "
+                         "command line --speaker-from) or use protocol 'random' (utterance-level)")
+
+def protocol_name(protocol:str, # 'speaker', 'loso', 'session' or 'random'
+                  df:pd.DataFrame|None=None, # the corpus table (whether it has speaker labels)
+                 )->str:
+    "How records and printouts name a protocol: speaker-independent, random (speakers mixed), or utterance-level (no speaker labels)"
+    if protocol != 'random': return 'speaker-independent'
+    return 'random (speakers mixed)' if df is None or has_speaker_labels(df) else 'utterance-level (no speaker labels)'
+
+# %% ../nbs/03_splits.ipynb
 def _rows_of(keys:np.ndarray, chosen)->np.ndarray: return np.flatnonzero(np.isin(keys, list(chosen)))
 
 def speaker_folds(df:pd.DataFrame, # corpus table with a 'speaker' column
@@ -162,6 +180,7 @@ def speaker_folds(df:pd.DataFrame, # corpus table with a 'speaker' column
                   seed:int=0, # shuffles the speakers before dealing them into folds
                  )->list[Split]:
     "Speaker-independent k-fold (or leave-one-speaker-out) splits with validation speakers."
+    _need_speakers(df, 'speaker' if n_folds is not None else 'loso')
     keys = speaker_keys(df)
     speakers = sorted(set(keys))
     S = len(speakers)
@@ -194,6 +213,7 @@ def session_folds(df:pd.DataFrame, # corpus table with 'group' and 'speaker' col
                   by:str='group', # the column to hold out
                  )->list[Split]:
     "Leave-one-group-out speaker-independent splits (IEMOCAP: leave-one-session-out)."
+    _need_speakers(df, 'session')
     if by not in df.columns: raise ValueError(f"the table has no {by!r} column; columns: {list(df.columns)}")
     keys, grp = speaker_keys(df), df[by].astype(str).to_numpy()
     pairs = pd.DataFrame({'s': keys, 'g': grp}).drop_duplicates()

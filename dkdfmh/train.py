@@ -24,7 +24,7 @@ from fastcore.basics import partialler, patch
 from .audio import atomic_open, atomic_write_text
 from .features import FeatureConfig, extract_features, default_cache_dir
 from .corpora import load_corpus
-from .splits import make_splits
+from .splits import make_splits, protocol_name
 from .model import renamed, HeadFusionCNN, pick_device, resolve_precision, autocast, PRECISIONS
 from .data import (SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, SpecAugment, SegmentMixup, SpeakerShift,
                          class_weights, perturbed_features)
@@ -761,7 +761,7 @@ def run_experiment(cfg:Config, # the recipe
         for f in folds:
             fr = FoldRun(cfg, out, data, vocab, f, seed, variants, save, progress)
             runs += [fr.run(model) for model in [fr.teacher_name] + list(cfg.students)]
-    record = dict(config=cfg.to_dict(), corpus=cfg.corpus, protocol=PROTOCOL_NAMES[cfg.protocol], vocab=vocab,
+    record = dict(config=cfg.to_dict(), corpus=cfg.corpus, protocol=protocol_name(cfg.protocol, df), vocab=vocab,
                   n_utterances=len(df), n_speakers=int(df['speaker'].nunique()), folds=list(folds), runs=runs,
                   summary=summarize_runs(runs, vocab), seconds=time.time() - t0)
     atomic_write_text(out/'record.json', json.dumps(record, indent=1))
