@@ -12,8 +12,9 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 # %% auto 0
-__all__ = ['PROTOCOLS', 'SIDES', 'RANDOM_WARNING', 'speaker_keys', 'Split', 'random_split', 'random_folds', 'has_speaker_labels',
-           'protocol_name', 'speaker_folds', 'session_folds', 'make_splits', 'splits_table', 'plot_splits']
+__all__ = ['PROTOCOLS', 'SIDES', 'RANDOM_WARNING', 'MIN_VALID', 'speaker_keys', 'Split', 'random_split', 'random_folds',
+           'has_speaker_labels', 'protocol_name', 'speaker_folds', 'session_folds', 'make_splits', 'splits_table',
+           'plot_splits']
 
 # %% ../nbs/03_splits.ipynb
 PROTOCOLS = ('speaker-independent', 'random')
@@ -174,15 +175,24 @@ def protocol_name(protocol:str, # 'speaker', 'loso', 'session' or 'random'
 # %% ../nbs/03_splits.ipynb
 def _rows_of(keys:np.ndarray, chosen)->np.ndarray: return np.flatnonzero(np.isin(keys, list(chosen)))
 
+MIN_VALID = 20 # utterances: a smaller validation side is widened by the next training speakers (while one is left to train on)
+
+def _valid_speakers(following:list, n:int, counts:dict, min_valid:int)->list:
+    "The first `n` of the non-test speakers `following`, then the next ones while the side is under `min_valid` utterances"
+    v, rest = list(following[:n]), list(following[n:])
+    while n and sum(counts[s] for s in v) < min_valid and len(rest) > 1: v.append(rest.pop(0))
+    return v
+
 def speaker_folds(df:pd.DataFrame, # corpus table with a 'speaker' column
                   n_folds:int|None=None, # None: leave-one-speaker-out; k: k folds of speakers
                   n_valid_speakers:int=1, # validation speakers per fold, taken from the training speakers
                   seed:int=0, # shuffles the speakers before dealing them into folds
+                  min_valid:int=MIN_VALID, # fewest validation utterances: more validation speakers until there are (0: off)
                  )->list[Split]:
     "Speaker-independent k-fold (or leave-one-speaker-out) splits with validation speakers."
     _need_speakers(df, 'speaker' if n_folds is not None else 'loso')
     keys = speaker_keys(df)
-    speakers = sorted(set(keys))
+    speakers, counts = sorted(set(keys)), pd.Series(keys).value_counts().to_dict()
     S = len(speakers)
     if S < 2: raise ValueError(f"a speaker-independent split needs at least 2 speakers; the table has {S} ({', '.join(speakers)})")
     k = S if n_folds is None else int(n_folds)
@@ -197,11 +207,14 @@ def speaker_folds(df:pd.DataFrame, # corpus table with a 'speaker' column
     out = []
     for i, test_spk in enumerate(groups):
         following = [s for g in groups[i + 1:] + groups[:i] for s in g]
-        valid_spk = following[:n_valid_speakers]
+        valid_spk = _valid_speakers(following, n_valid_speakers, counts, min_valid)
         train_spk = [s for s in speakers if s not in set(test_spk) | set(valid_spk)]
         name = f"loso {test_spk[0]}" if loso else f"speaker fold {i + 1}/{k}"
         out.append(Split(name, 'speaker-independent', _rows_of(keys, train_spk), _rows_of(keys, valid_spk), _rows_of(keys, test_spk),
                          dict(seed=seed, fold=i, n_folds=k, test_speakers=sorted(test_spk), valid_speakers=sorted(valid_spk))))
+    small = [f"{s.name} ({len(s.valid)})" for s in out if n_valid_speakers and len(s.valid) < min_valid]
+    if small: warnings.warn(f"validation sides under {min_valid} utterances, too few speakers to widen them: {', '.join(small)}; "
+                            "the epoch chosen on them is noisy", stacklevel=2)
     if loso: out = sorted(out, key=lambda s: s.meta['test_speakers'])
     for i, s in enumerate(out): s.meta['fold'] = i
     return out
