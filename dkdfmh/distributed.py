@@ -23,9 +23,6 @@ from fastai.data.load import DataLoader, _FakeLoader
 from fastai.torch_core import apply, find_bs, to_detach
 
 from .audio import atomic_open, atomic_write_text
-from .corpora import load_corpus
-from .features import extract_features, default_cache_dir
-from .splits import make_splits
 from .metrics import UtteranceMetric
 from .distill import DistillCallback
 from .train import Config, run_experiment, load_data, pick_device
@@ -353,15 +350,6 @@ def data_parallel(**kwargs, # `DDPTrainer` arguments (split_batch, sync_bn, audi
     finally: defaults.callbacks.remove(Trainer)
 
 # %% ../nbs/12_distributed.ipynb
-def _load_data(cfg:Config, progress:bool, mmap:bool)->tuple:
-    "(table, features, splits) as `dkdfmh.train.load_data`, the features memory-mapped when `mmap`"
-    if not mmap: return load_data(cfg, progress)
-    root = cfg.root if cfg.root is not None else (None if cfg.corpus != 'synthetic' else Path(cfg.cache_dir or default_cache_dir())/'synthetic')
-    if root is None: raise ValueError(f"Config: corpus {cfg.corpus!r} needs a root folder")
-    df = load_corpus(cfg.corpus, root, **cfg.corpus_options)
-    feats = extract_features(df.path, cfg.features, cache_dir=cfg.cache_dir, progress=progress, mmap=True)
-    return df, feats, make_splits(df, protocol=cfg.protocol, n_folds=cfg.n_folds, n_valid_speakers=cfg.n_valid_speakers, seed=cfg.split_seed)
-
 _KEEP = ('config.json', 'runs', 'checkpoints')   # what run_experiment reads back when resuming
 
 def _mirror(out:Path, info:DistInfo)->Path:
@@ -412,7 +400,7 @@ def run_distributed(cfg:Config, # the recipe; with `split_batch`, `cfg.bs` is th
     info = init_distributed(cfg.device)
     if split_batch and cfg.bs % info.world_size:
         raise ValueError(f"batch size {cfg.bs} cannot be split among {info.world_size} processes: use a multiple of {info.world_size}, or a batch per process")
-    data = local_first(lambda: _load_data(cfg, progress and info.rank == 0, mmap), info)
+    data = local_first(lambda: load_data(cfg, progress and info.rank == 0, mmap), info)
     out = _mirror(Path(out_dir), info)
     try:
         ctx = data_parallel(split_batch=split_batch, sync_bn=sync_bn, audit=audit is not None) if info.world_size > 1 else contextlib.nullcontext([])

@@ -18,16 +18,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 from fastai.learner import Learner
 from .audio import atomic_write_bytes, atomic_write_text
-from .metrics import utterance_scores
+from .metrics import utterance_scores, scores_from_confusion, pooled_scores, _finite as _jsonable
 from .train import dl_logits
 from .data import make_vocab
 
 # %% auto 0
 __all__ = ['NORMALIZE', 'METHOD_NAMES', 'PAPER_TABLE1', 'ABLATION_STUDENTS', 'evaluate', 'plot_confusion', 'save_figure',
            'utterance_stats', 'speaker_standardize', 'make_classifier', 'baseline_scores', 'baseline_experiment',
-           'scores_from_confusion', 'record_models', 'model_summary', 'summarize', 'method_names', 'method_name', 'pm',
-           'protocol_label', 'summary_table', 'to_markdown', 'write_table', 'ablation_table', 'rename_models',
-           'merge_records', 'beta_table', 'plot_beta_sweep', 'best_model', 'report', 'ablation', 'beta_sweep']
+           'record_models', 'model_summary', 'summarize', 'method_names', 'method_name', 'pm', 'protocol_label',
+           'summary_table', 'to_markdown', 'write_table', 'ablation_table', 'rename_models', 'merge_records',
+           'beta_table', 'plot_beta_sweep', 'best_model', 'report', 'ablation', 'beta_sweep']
 
 # %% ../nbs/09_evaluate.ipynb
 def evaluate(model, # a `torch.nn.Module` or a fastai `Learner`
@@ -182,8 +182,6 @@ def baseline_scores(df:pd.DataFrame, # corpus table (`label`; `speaker` when nor
     return res
 
 # %% ../nbs/09_evaluate.ipynb
-def _jsonable(a): return [None if v is None or not np.isfinite(v) else float(v) for v in np.asarray(a, dtype=float)]
-
 def baseline_experiment(df:pd.DataFrame, # corpus table
                         feats, # per-row log filterbanks (or a (rows, d) array of utterance vectors)
                         splits:list, # `Split`s, e.g. `make_splits(df, 'speaker', n_folds)`
@@ -231,23 +229,10 @@ def baseline_experiment(df:pd.DataFrame, # corpus table
     return rec
 
 # %% ../nbs/09_evaluate.ipynb
-def scores_from_confusion(confusion, # (C, C) utterance counts, rows true class
-                         )->dict: # `utterance_scores` of the utterances the matrix counts
-    "WA, UA, recall, support of a confusion matrix, via `utterance_scores` on equivalent one-hot predictions"
-    cm = np.asarray(confusion)
-    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]: raise ValueError(f"scores_from_confusion: need a square matrix, got shape {cm.shape}")
-    if (cm < 0).any() or not np.allclose(cm, np.round(cm)): raise ValueError("scores_from_confusion: counts must be non-negative integers")
-    cm = np.round(cm).astype(np.int64)
-    c = len(cm)
-    true, pred = np.divmod(np.repeat(np.arange(c * c), cm.reshape(-1)), c)
-    return utterance_scores(np.eye(c, dtype=np.float32)[pred], true, np.arange(len(true)), c)
-
 def record_models(record:dict, # a result record
                  )->list: # model names in the order of first appearance in `runs`
     "The models a record holds"
     return list(dict.fromkeys(r['model'] for r in record['runs']))
-
-def _std(a): return float(np.std(a, ddof=1)) if len(a) > 1 else 0.
 
 def model_summary(record:dict, # a result record (`run_experiment`, `baseline_experiment` or merged)
                   model:str, # one of its models
@@ -256,20 +241,11 @@ def model_summary(record:dict, # a result record (`run_experiment`, `baseline_ex
     "Pooled-over-folds scores of one model, mean and std over seeds; and the spread over single runs"
     runs = [r for r in record['runs'] if r['model'] == model]
     if not runs: raise ValueError(f"model_summary: no runs of model {model!r}; the record has {record_models(record)}")
-    if which not in ('best', 'last'): raise ValueError(f"which must be 'best' or 'last', got {which!r}")
-    missing = [(r.get('fold'), r.get('seed')) for r in runs if not r.get(which)]
-    if missing: raise ValueError(f"model_summary: runs of {model!r} without {which!r} scores: {missing[:5]}")
-    seeds = list(dict.fromkeys(r['seed'] for r in runs))
-    pooled = [sum(np.asarray(r[which]['confusion'], dtype=np.int64) for r in runs if r['seed'] == s) for s in seeds]
-    ps = [scores_from_confusion(cm) for cm in pooled]
-    wa, ua = np.array([p['wa'] for p in ps]), np.array([p['ua'] for p in ps])
-    rwa, rua = np.array([r[which]['wa'] for r in runs]), np.array([r[which]['ua'] for r in runs])
-    total = sum(pooled)
-    return dict(wa_mean=wa.mean(), wa_std=_std(wa), ua_mean=ua.mean(), ua_std=_std(ua),
-                fold_wa_mean=rwa.mean(), fold_wa_std=_std(rwa), fold_ua_mean=rua.mean(), fold_ua_std=_std(rua),
-                n_seeds=len(seeds), n_folds=len({r['fold'] for r in runs}), n_runs=len(runs),
-                pooled=dict(confusion=total.tolist(), recall=_jsonable(scores_from_confusion(total)['recall']),
-                            wa_per_seed=wa.tolist(), ua_per_seed=ua.tolist()))
+    p = pooled_scores(runs, which, len(record['vocab']) if record.get('vocab') else None)
+    return dict({k: p[k] for k in ('wa_mean', 'wa_std', 'ua_mean', 'ua_std', 'fold_wa_mean', 'fold_wa_std', 'fold_ua_mean', 'fold_ua_std',
+                                   'n_seeds', 'n_folds', 'n_runs')},
+                pooled=dict(confusion=p['confusion'], recall=p['recall'], wa_per_seed=[s['wa'] for s in p['per_seed']],
+                            ua_per_seed=[s['ua'] for s in p['per_seed']]))
 
 def summarize(record:dict, # a result record
               which:str='best', # 'best' or 'last'

@@ -9,7 +9,8 @@ import torch
 from fastai.learner import Metric
 
 # %% auto 0
-__all__ = ['utterance_scores', 'UtteranceMetric', 'UtteranceWA', 'UtteranceUA', 'SegmentAccuracy']
+__all__ = ['utterance_scores', 'scores_from_confusion', 'pooled_scores', 'UtteranceMetric', 'UtteranceWA', 'UtteranceUA',
+           'SegmentAccuracy']
 
 # %% ../nbs/06a_metrics.ipynb
 def utterance_scores(logits, # (N, C) segment logits, tensor or array
@@ -48,6 +49,50 @@ def utterance_scores(logits, # (N, C) segment logits, tensor or array
                 recall=recall.numpy(), support=support.numpy(), confusion=confusion.numpy(),
                 utt_ids=ids.numpy(), utt_logits=utt_logits.float().numpy(),
                 utt_pred=utt_pred.numpy(), utt_true=utt_true.numpy())
+
+# %% ../nbs/06a_metrics.ipynb
+def scores_from_confusion(confusion, # (C, C) utterance counts, rows true class
+                         )->dict: # `utterance_scores` of the utterances the matrix counts
+    "WA, UA, recall, support of a confusion matrix, via `utterance_scores` on equivalent one-hot predictions"
+    cm = np.asarray(confusion)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]: raise ValueError(f"scores_from_confusion: need a square matrix, got shape {cm.shape}")
+    if (cm < 0).any() or not np.allclose(cm, np.round(cm)): raise ValueError("scores_from_confusion: counts must be non-negative integers")
+    cm = np.round(cm).astype(np.int64)
+    c = len(cm)
+    true, pred = np.divmod(np.repeat(np.arange(c * c), cm.reshape(-1)), c)
+    return utterance_scores(np.eye(c, dtype=np.float32)[pred], true, np.arange(len(true)), c)
+
+def _std(a): return float(np.std(a, ddof=1)) if len(a) > 1 else 0.
+def _finite(a): return [None if v is None or not np.isfinite(v) else float(v) for v in np.asarray(a, dtype=float)]
+
+def _confusion(s:dict, n_classes:int|None)->np.ndarray:
+    "A run's confusion matrix: as recorded, or counted from its utterances' true and predicted classes"
+    if s.get('confusion') is not None: return np.asarray(s['confusion'], dtype=np.int64)
+    if n_classes is None: raise ValueError("pooled_scores: runs without a confusion matrix need n_classes")
+    t, p = np.asarray(s['utt_true'], dtype=np.int64), np.asarray(s['utt_pred'], dtype=np.int64)
+    return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+def pooled_scores(runs:list, # runs of one model: dicts with `seed`, `fold` and `which` scores (confusion, or utt_true and utt_pred)
+                  which:str='best', # 'best' (the epoch chosen on validation) or 'last'
+                  n_classes:int|None=None, # number of classes (needed only for runs without a confusion matrix)
+                 )->dict: # wa/ua mean and std over seeds, fold_wa/fold_ua mean and std, counts, per_seed, confusion, recall
+    "WA and UA of the test utterances pooled over the folds of each seed, mean and std over seeds; and the spread over single runs"
+    if which not in ('best', 'last'): raise ValueError(f"which must be 'best' or 'last', got {which!r}")
+    if not runs: raise ValueError("pooled_scores: no runs")
+    missing = [(r.get('fold'), r.get('seed')) for r in runs if not r.get(which)]
+    if missing: raise ValueError(f"pooled_scores: runs of {runs[0].get('model')!r} without {which!r} scores (fold, seed): {missing[:5]}")
+    per_seed = []
+    for seed in sorted({r['seed'] for r in runs}):
+        cm = sum(_confusion(r[which], n_classes) for r in runs if r['seed'] == seed)
+        s = scores_from_confusion(cm)
+        per_seed.append(dict(seed=seed, wa=s['wa'], ua=s['ua'], confusion=cm.tolist(), recall=_finite(s['recall'])))
+    wa, ua = np.array([p['wa'] for p in per_seed]), np.array([p['ua'] for p in per_seed])
+    rwa, rua = np.array([r[which]['wa'] for r in runs]), np.array([r[which]['ua'] for r in runs])
+    total = np.sum([p['confusion'] for p in per_seed], 0)
+    return dict(wa_mean=float(wa.mean()), wa_std=_std(wa), ua_mean=float(ua.mean()), ua_std=_std(ua),
+                fold_wa_mean=float(rwa.mean()), fold_wa_std=_std(rwa), fold_ua_mean=float(rua.mean()), fold_ua_std=_std(rua),
+                n_seeds=len(per_seed), n_folds=len({r['fold'] for r in runs}), n_runs=len(runs), per_seed=per_seed,
+                confusion=total.tolist(), recall=_finite(scores_from_confusion(total)['recall']))
 
 # %% ../nbs/06a_metrics.ipynb
 def _check_yb(learn, who):

@@ -129,7 +129,7 @@ class FusedMultiHeadAttention(nn.Module):
 
 # %% ../nbs/04_model.ipynb
 class HeadFusionCNN(nn.Module):
-    "Head-fusion CNN of HeadFusionCNN: dual texture convs, 4 conv layers, fused multi-head attention, GAP, linear"
+    "The network of DKDFMH: dual texture convs, 4 conv layers, fused multi-head attention, GAP, linear"
     def __init__(self,
                  n_classes:int=4, # number of emotion classes
                  heads:int=4, # attention heads H

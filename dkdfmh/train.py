@@ -28,7 +28,7 @@ from .splits import make_splits, protocol_name
 from .model import renamed, HeadFusionCNN, pick_device, resolve_precision, autocast, PRECISIONS
 from .data import (SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, SpecAugment, SegmentMixup, SpeakerShift,
                          class_weights, perturbed_features)
-from .metrics import UtteranceWA, UtteranceUA, utterance_scores
+from .metrics import UtteranceWA, UtteranceUA, utterance_scores, pooled_scores, _finite
 from .distill import DistillCallback, EnsembleTeacher, DISTILL_LOSSES
 
 # %% auto 0
@@ -529,7 +529,7 @@ def score(model:nn.Module, dl)->dict:
 
 def _public(s:dict, rows=None)->dict:
     "The JSON-able part of `utterance_scores`' result (plus the table rows of the utterances, for pooling)"
-    d = dict(wa=s['wa'], ua=s['ua'], recall=[None if math.isnan(r) else float(r) for r in s['recall']],
+    d = dict(wa=s['wa'], ua=s['ua'], recall=_finite(s['recall']),
              confusion=np.asarray(s['confusion']).tolist(), utt_true=np.asarray(s['utt_true']).tolist(), utt_pred=np.asarray(s['utt_pred']).tolist())
     if rows is not None: d['rows'] = np.asarray(rows)[np.asarray(s['utt_ids'])].tolist()
     return d
@@ -545,14 +545,17 @@ def run_scores(model:nn.Module, # maps x (B, 197, 40) to logits (B, C)
 # %% ../nbs/08_train.ipynb
 PROTOCOL_NAMES = {'speaker': 'speaker-independent', 'loso': 'speaker-independent', 'session': 'speaker-independent', 'random': 'random (speakers mixed)'}
 
-def load_data(cfg:Config, progress:bool=True)->tuple: # (table, per-row features, splits)
+def load_data(cfg:Config, # the corpus, its features and its protocol
+              progress:bool=True, # progress bars
+              mmap:bool=False, # features as read-only memory maps of the cache (`extract_features(..., mmap=True)`)
+             )->tuple: # (table, per-row features, splits)
     "The corpus table, its features (cached) and the folds of `cfg.protocol`"
     root = cfg.root
     if root is None:
         if cfg.corpus != 'synthetic': raise ValueError(f"Config: corpus {cfg.corpus!r} needs a root folder")
         root = Path(cfg.cache_dir or default_cache_dir())/'synthetic'
     df = load_corpus(cfg.corpus, root, **cfg.corpus_options)
-    feats = extract_features(df.path, cfg.features, cache_dir=cfg.cache_dir, progress=progress)
+    feats = extract_features(df.path, cfg.features, cache_dir=cfg.cache_dir, progress=progress, mmap=mmap)
     splits = make_splits(df, protocol=cfg.protocol, n_folds=cfg.n_folds, n_valid_speakers=cfg.n_valid_speakers, seed=cfg.split_seed)
     return df, feats, splits
 
@@ -607,30 +610,15 @@ def _settings(cfg:Config, model:str, teacher_name:str)->dict:
     return {'attention': cfg.teacher_attention} if model == teacher_name else cfg.student_settings(model)
 
 # %% ../nbs/08_train.ipynb
+_SUMMARY_KEYS = ('wa_mean', 'wa_std', 'ua_mean', 'ua_std', 'n_seeds', 'fold_wa_mean', 'fold_wa_std', 'fold_ua_mean', 'fold_ua_std')
+
 def summarize_runs(runs:list, vocab:list)->dict:
-    "Per model: WA/UA pooled over the folds of each seed, mean and std over seeds; also fold-level mean and std"
+    "Per model, for the chosen ('best') and the last epoch: `dkdfmh.metrics.pooled_scores` as a record's `summary` stores it"
     out = {}
     for model in dict.fromkeys(r['model'] for r in runs):
         rs = [r for r in runs if r['model'] == model]
-        m = {}
-        for which in ('best', 'last'):
-            pooled = []
-            for seed in sorted({r['seed'] for r in rs}):
-                sr = [r for r in rs if r['seed'] == seed]
-                t = np.concatenate([r[which]['utt_true'] for r in sr]); p = np.concatenate([r[which]['utt_pred'] for r in sr])
-                c = len(vocab)
-                conf = np.bincount(t * c + p, minlength=c * c).reshape(c, c)
-                sup = conf.sum(1); rec = np.where(sup > 0, conf.diagonal() / np.maximum(sup, 1), np.nan)
-                pooled.append(dict(seed=seed, wa=float(conf.trace() / conf.sum()), ua=float(np.nanmean(rec)), confusion=conf.tolist(),
-                                   recall=[None if math.isnan(x) else float(x) for x in rec]))
-            wa, ua = np.array([p['wa'] for p in pooled]), np.array([p['ua'] for p in pooled])
-            fw, fu = np.array([r[which]['wa'] for r in rs]), np.array([r[which]['ua'] for r in rs])
-            m[which] = dict(wa_mean=float(wa.mean()), wa_std=float(wa.std(ddof=1)) if len(wa) > 1 else 0., ua_mean=float(ua.mean()),
-                            ua_std=float(ua.std(ddof=1)) if len(ua) > 1 else 0., n_seeds=len(pooled), pooled=pooled,
-                            confusion=np.sum([p['confusion'] for p in pooled], 0).tolist(),
-                            fold_wa_mean=float(fw.mean()), fold_wa_std=float(fw.std(ddof=1)) if len(fw) > 1 else 0.,
-                            fold_ua_mean=float(fu.mean()), fold_ua_std=float(fu.std(ddof=1)) if len(fu) > 1 else 0.)
-        out[model] = m
+        ps = {which: pooled_scores(rs, which, len(vocab)) for which in ('best', 'last')}
+        out[model] = {w: dict({k: p[k] for k in _SUMMARY_KEYS}, pooled=p['per_seed'], confusion=p['confusion']) for w, p in ps.items()}
     return out
 
 summarise = renamed(summarize_runs, 'summarise')   # the earlier spelling, for one release
