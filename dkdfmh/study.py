@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 # %% auto 0
-__all__ = ['nested_selection']
+__all__ = ['nested_selection', 'record_runs', 'complete_candidates']
 
 # %% ../nbs/13a_study.ipynb
 def _ua(true, pred, n:int)->float:
@@ -43,3 +43,30 @@ def nested_selection(runs:pd.DataFrame, # one row per run: candidate, fold, seed
     best = max(cand, key=lambda c: cand[c].mean())                       # the shortcut: the best mean test score
     return dict(choices=pd.DataFrame({'candidate': choice, 'valid': per.max(axis=1)}), nested=_seed_scores(chosen, n_classes),
                 test_chosen=(best, cand[best]), candidates=pd.DataFrame(cand))
+
+# %% ../nbs/13a_study.ipynb
+def record_runs(record:dict, # a result record (`run_experiment`, or a study's `record.json`)
+                models=None, # model names to take (None: every model but the baselines)
+                candidate:str|None=None, # prefix of the candidate names (e.g. the recipe: 'r11' gives 'r11/dkd_s'); None: the model names
+                which:str='best', # 'best' (the epoch chosen on validation) or 'last'
+                seeds=None, # keep these seeds only (None: all)
+               )->pd.DataFrame: # one row per run: candidate, fold, seed, valid, test, utt_true, utt_pred
+    "A record's runs as `nested_selection` takes them: the validation and test UA of each (fold, seed), and its test utterances"
+    if which not in ('best', 'last'): raise ValueError(f"record_runs: which must be 'best' or 'last', got {which!r}")
+    rows = []
+    for r in record['runs']:
+        if r.get('kind') == 'baseline' or (models is not None and r['model'] not in models) or (seeds is not None and r['seed'] not in seeds): continue
+        if not r.get('valid'): raise ValueError(f"record_runs: run {r['model']} fold {r['fold']} seed {r['seed']} has no validation scores")
+        t = r[which]
+        rows.append(dict(candidate=r['model'] if candidate is None else f"{candidate}/{r['model']}", fold=r['fold'], seed=r['seed'],
+                         valid=r['valid']['ua'], test=t['ua'], utt_true=t.get('utt_true'), utt_pred=t.get('utt_pred')))
+    return pd.DataFrame(rows, columns=['candidate', 'fold', 'seed', 'valid', 'test', 'utt_true', 'utt_pred'])
+
+def complete_candidates(runs:pd.DataFrame, # `record_runs` rows of several candidates
+                        seeds, # the seeds every candidate must have
+                       )->pd.DataFrame: # the rows of the candidates that have every fold of every one of `seeds`, on those seeds
+    "The candidates a nested comparison can take: those with a run of every (fold, seed)"
+    runs = runs[runs.seed.isin(list(seeds))]
+    n = runs.fold.nunique() * len(set(seeds))
+    full = [c for c, g in runs.groupby('candidate') if len(g[['fold', 'seed']].drop_duplicates()) == n]
+    return runs[runs.candidate.isin(full)]
