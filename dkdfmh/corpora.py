@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 from .audio import AudioError, AUDIO_EXTS
+from .synthetic import make_synthetic_corpus
 
 # %% auto 0
 __all__ = ['COLUMNS', 'PAPER_CLASSES', 'LABEL_ALIASES', 'EMODB_LETTERS', 'EMODB_GENDER', 'IEMOCAP_LABELS', 'RAVDESS_EMOTIONS',
@@ -362,7 +363,6 @@ def load_synthetic(root, # folder to generate into (created if absent); existing
                    **options, # passed to `dkdfmh.synthetic.make_synthetic_corpus` (n_speakers, n_per_class, classes, seed, sr)
                   )->pd.DataFrame:
     "Synthetic speech-like corpus (see `dkdfmh.synthetic`), generated into `root` if absent."
-    from dkdfmh.synthetic import make_synthetic_corpus
     return make_synthetic_corpus(root, **options)
 
 CORPORA = {'iemocap': load_iemocap, 'emodb': load_emodb, 'ravdess': load_ravdess, 'cremad': load_cremad,
@@ -376,7 +376,7 @@ def load_corpus(name:str, # one of CORPORA: iemocap emodb ravdess cremad tess fo
     key = re.sub(r'[-_\s]', '', str(name).lower())
     if key not in CORPORA: raise ValueError(f"unknown corpus {name!r}; known: {', '.join(CORPORA)}")
     f = CORPORA[key]
-    if key == 'synthetic': from dkdfmh.synthetic import make_synthetic_corpus as f   # check options against the generator
+    if key == 'synthetic': f = make_synthetic_corpus   # check options against the generator
     params = inspect.signature(f).parameters
     if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
         bad = [k for k in options if k not in params or k == 'root']

@@ -12,7 +12,6 @@ import pandas as pd
 import soundfile as sf
 from scipy.signal import lfilter
 from .audio import atomic_write_bytes
-from .corpora import COLUMNS
 
 # %% auto 0
 __all__ = ['STYLES', 'VOWELS', 'BANDWIDTHS', 'SYNTH_VERSION', 'SynthSpeaker', 'synth_speaker', 'EmotionStyle', 'synth_utterance',
@@ -177,7 +176,7 @@ def make_synthetic_corpus(root, # folder to write into (created if needed)
                           seed:int=0, # corpus seed
                           sr:int=16000, # sample rate (Hz)
                           dur_range:tuple=(1.2, 4.0), # utterance durations are drawn from this range (s)
-                         )->pd.DataFrame: # COLUMNS + gender, seed, sample_rate, channels; sorted by path
+                         )->pd.DataFrame: # `dkdfmh.corpora.COLUMNS` + gender, seed, sample_rate, channels; sorted by path
     "Write a synthetic emotional-speech corpus to `root` (reusing identical files) and return its table."
     if isinstance(classes, str): classes = ('angry', 'happy', 'neutral', 'sad') if classes == 'paper' else \
         tuple(STYLES) if classes == 'all' else (classes,)
@@ -199,5 +198,4 @@ def make_synthetic_corpus(root, # folder to write into (created if needed)
                     atomic_write_bytes(p, buf.getvalue()); frames = len(y)
                 rows.append(dict(path=str(p.absolute()), corpus='synthetic', speaker=spk.name, group=spk.name, label=lab,
                                  raw_label=lab, duration=frames / sr, gender=spk.gender, seed=useed, sample_rate=sr, channels=1))
-    df = pd.DataFrame(rows).sort_values('path', kind='stable').reset_index(drop=True)
-    return df[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
+    return pd.DataFrame(rows).sort_values('path', kind='stable').reset_index(drop=True)   # columns in the order of the rows' keys
