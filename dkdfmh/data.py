@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_data.ipynb 3
 from __future__ import annotations
-import os, random
+import random
 import numpy as np
 import pandas as pd
 import torch
@@ -12,19 +12,14 @@ import torch.nn.functional as F
 from fastai.torch_core import default_device
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from fastai.callback.core import Callback
 from fastcore.basics import patch
-from fastprogress.fastprogress import progress_bar
-from .audio import AudioError, load_audio
-from .features import (FeatureConfig, FeatureCache, segments_of, segment_starts, pad_to, extract_features, logfbank,
-                             file_digest, default_cache_dir)
-from .norm import NORMS, FeatureNorm, segment_stats, frame_stats
+from .features import FeatureConfig, segments_of, segment_starts, pad_to, extract_features
+from .norm import NORMS, FeatureNorm
+from .augment import speaker_shifts
 
 # %% auto 0
-__all__ = ['NO_LABEL', 'PERTURBATIONS', 'PERTURB_VERSION', 'SegmentCE', 'make_vocab', 'SegmentData', 'SegmentDL',
-           'SegmentDataLoaders', 'segment_dls', 'corpus_dls', 'OffsetSegmentData', 'class_weights', 'balanced_weights',
-           'spec_mask', 'SpecAugment', 'speaker_shifts', 'SpeakerShift', 'mixup_targets', 'SegmentMixup',
-           'perturb_audio', 'perturbed_features']
+__all__ = ['NO_LABEL', 'SegmentCE', 'make_vocab', 'SegmentData', 'SegmentDL', 'SegmentDataLoaders', 'segment_dls', 'corpus_dls',
+           'OffsetSegmentData', 'class_weights', 'balanced_weights']
 
 # %% ../nbs/06_data.ipynb
 NO_LABEL = -100 # `y` of unlabelled segments (PyTorch's `ignore_index`)
@@ -394,168 +389,3 @@ def balanced_weights(y, # (N,) class index of each segment
     lab = yt != NO_LABEL
     w[lab] = 1. / cnt[yt[lab]]
     return w.numpy()
-
-# %% ../nbs/06_data.ipynb
-def _bands(n_seg, size, count, width, g, device):
-    "(n_seg, size) bool: `count` bands per row of width uniform in 0..width at uniform positions"
-    m = torch.zeros(n_seg, size, dtype=torch.bool)
-    if count and width:
-        pos = torch.arange(size)
-        for _ in range(count):
-            w = torch.randint(0, min(width, size) + 1, (n_seg, 1), generator=g)
-            s = (torch.rand(n_seg, 1, generator=g) * (size - w + 1)).long()
-            m |= (pos >= s) & (pos < s + w)
-    return m.to(device)
-
-def spec_mask(x:torch.Tensor, # (B, T, F) segments
-              time_masks:int=2, # time bands per segment
-              time_width:int=20, # widest time band, frames
-              freq_masks:int=2, # frequency bands per segment
-              freq_width:int=8, # widest frequency band, filters
-              generator:torch.Generator|None=None, # CPU random generator (None: torch's global one)
-             )->tuple: # (masked copy of x, mask (B, T, F) bool)
-    "SpecAugment time and frequency masking; masked cells take the segment's mean"
-    if x.ndim != 3: raise ValueError(f"spec_mask: need segments (B, T, F), got shape {tuple(x.shape)}")
-    for k, v in dict(time_masks=time_masks, time_width=time_width, freq_masks=freq_masks, freq_width=freq_width).items():
-        if not (isinstance(v, int) and v >= 0): raise ValueError(f"spec_mask: {k} must be an int >= 0, got {v!r}")
-    B, T, Fq = x.shape
-    mask = _bands(B, T, time_masks, time_width, generator, x.device)[:, :, None] | _bands(B, Fq, freq_masks, freq_width, generator, x.device)[:, None, :]
-    fill = x.mean((1, 2), keepdim=True).expand_as(x)
-    return torch.where(mask, fill, x), mask
-
-class SpecAugment(Callback):
-    "Mask time and frequency bands of every training segment (`spec_mask`); validation batches are left alone"
-    order, run_valid = 2, False
-    def __init__(self,
-                 time_masks:int=2, # time bands per segment
-                 time_width:int=20, # widest time band, frames
-                 freq_masks:int=2, # filter bands per segment
-                 freq_width:int=8, # widest filter band, filters
-                ):
-        spec_mask(torch.zeros(1, 1, 1), time_masks, time_width, freq_masks, freq_width)   # validates the arguments
-        self.time_masks, self.time_width, self.freq_masks, self.freq_width = time_masks, time_width, freq_masks, freq_width
-    def before_batch(self):
-        if not self.training: return
-        x, self.mask = spec_mask(self.xb[0], self.time_masks, self.time_width, self.freq_masks, self.freq_width)
-        self.learn.xb = (x, *self.xb[1:])
-
-# %% ../nbs/06_data.ipynb
-def speaker_shifts(feats_list:list, # the training utterances' raw (frames, filters) features
-                   speakers, # the speaker of each
-                   norm:FeatureNorm, # the split's fitted normaliser (its average training speaker)
-                  )->tuple: # (scales, offsets): (speakers, filters) float32 each
-    "How each training speaker looks after single-file standardisation, relative to its own: x = z * scale + offset"
-    if norm.ref_mean is None: raise ValueError("speaker_shifts: the normaliser has no average training speaker (fit it with speakers=)")
-    spk = np.asarray(speakers, dtype=object)
-    stats = [frame_stats([f for f, s in zip(feats_list, spk) if s == k and f is not None]) for k in dict.fromkeys(spk)]
-    scales = np.stack([sd / norm.ref_std for _, sd in stats]); offsets = np.stack([(m - norm.ref_mean) / norm.ref_std for m, _ in stats])
-    return scales.astype(np.float32), offsets.astype(np.float32)
-
-class SpeakerShift(Callback):
-    "With probability `p`, give each training segment the filterbank level and spread of a random training speaker"
-    order, run_valid = 2, False
-    def __init__(self,
-                 scales, # (speakers, filters) from `speaker_shifts`
-                 offsets, # (speakers, filters)
-                 p:float=0.5, # probability per segment
-                ):
-        if not (isinstance(p, (int, float)) and 0 <= p <= 1): raise ValueError(f"SpeakerShift: p must be a probability, got {p!r}")
-        self.scales, self.offsets, self.p = torch.as_tensor(np.asarray(scales), dtype=torch.float32), torch.as_tensor(np.asarray(offsets), dtype=torch.float32), float(p)
-        if self.scales.shape != self.offsets.shape or self.scales.ndim != 2: raise ValueError(f"SpeakerShift: scales and offsets must be (speakers, filters), got {tuple(self.scales.shape)} and {tuple(self.offsets.shape)}")
-    def before_batch(self):
-        if not self.training: return
-        x = self.xb[0]
-        k = torch.randint(0, len(self.scales), (len(x),))
-        on = (torch.rand(len(x)) < self.p)[:, None]
-        sc = torch.where(on, self.scales[k], 1.).to(x.device)[:, None, :]
-        of = torch.where(on, self.offsets[k], 0.).to(x.device)[:, None, :]
-        self.learn.xb = (x * sc + of, *self.xb[1:])
-
-# %% ../nbs/06_data.ipynb
-def mixup_targets(y_a:torch.Tensor, # (B,) class of the dominant segments
-                  y_b:torch.Tensor, # (B,) class of the segments mixed in
-                  lam:torch.Tensor, # (B,) weight of the dominant segment
-                  n_classes:int, # C
-                 )->torch.Tensor: # (B, C) lam onehot(y_a) + (1 - lam) onehot(y_b)
-    "Soft targets of a mixed batch: the convex combination of the two one-hot labels"
-    if (y_a < 0).any() or (y_b < 0).any(): raise ValueError("mixup_targets: unlabelled segments (NO_LABEL) cannot be mixed")
-    lam = lam.reshape(-1, 1).to(torch.float32)
-    return lam * F.one_hot(y_a, n_classes).float() + (1 - lam) * F.one_hot(y_b, n_classes).float()
-
-class SegmentMixup(Callback):
-    "Mixup of training segments: mixed inputs, soft targets, the soft-target cross-entropy as training loss"
-    order, run_valid = 3, False
-    def __init__(self, alpha:float=0.4): # Beta(alpha, alpha) of the mixing weight
-        if not alpha > 0: raise ValueError(f"SegmentMixup: alpha must be > 0, got {alpha!r}")
-        self.alpha = alpha
-    def before_train(self): self.old_lf, self.learn.loss_func = self.learn.loss_func, self.lf
-    def after_train(self): self.learn.loss_func = self.old_lf
-    def before_batch(self):
-        x, y = self.xb[0], self.yb[0]
-        lam = torch.distributions.Beta(self.alpha, self.alpha).sample((len(y),))
-        lam = torch.maximum(lam, 1 - lam)
-        self.perm, self.lam = torch.randperm(len(y)), lam
-        p = self.perm.to(y.device)
-        l3 = lam.to(x.device, x.dtype).reshape(-1, *[1] * (x.ndim - 1))
-        self.learn.xb = (l3 * x + (1 - l3) * x[p], *self.xb[1:])
-        self.y_a, self.y_b = y, y[p]
-    def lf(self, pred, *yb):
-        "Training loss: cross-entropy against the soft targets (`self.targets`)"
-        self.targets = mixup_targets(self.y_a, self.y_b, self.lam.to(pred.device), pred.shape[1])
-        w = getattr(self.old_lf, 'weight', None)
-        return F.cross_entropy(pred, self.targets.to(pred.dtype), weight=None if w is None else w.to(pred.device, pred.dtype))
-
-# %% ../nbs/06_data.ipynb
-PERTURBATIONS = ('speed', 'pitch')
-PERTURB_VERSION = '1' # bump when `perturb_audio` changes what it computes: invalidates cached copies
-
-def _check_perturbation(kind, factor, who):
-    if kind not in PERTURBATIONS: raise ValueError(f"{who}: kind must be one of {PERTURBATIONS}, got {kind!r}")
-    if isinstance(factor, bool) or not (isinstance(factor, (int, float)) and 0.5 <= factor <= 2):
-        raise ValueError(f"{who}: factor must be a number in [0.5, 2], got {factor!r}")
-
-def perturb_audio(y:np.ndarray, # mono signal
-                  sr:int, # its sample rate
-                  kind:str, # 'speed' or 'pitch'
-                  factor:float, # speed: playback rate; pitch: frequency ratio (12 log2(factor) semitones)
-                 )->np.ndarray: # float32 perturbed signal at `sr`
-    "A speed- or pitch-perturbed copy of `y` (librosa)"
-    import librosa
-    _check_perturbation(kind, factor, 'perturb_audio')
-    y = np.asarray(y, dtype=np.float32)
-    if factor == 1: return y.copy()
-    if kind == 'speed': out = librosa.resample(y, orig_sr=sr * factor, target_sr=sr)
-    else: out = librosa.effects.pitch_shift(y, sr=sr, n_steps=12 * np.log2(factor))
-    return np.asarray(out, dtype=np.float32)
-
-def perturbed_features(paths:list, # audio files
-                       kind:str, # 'speed' or 'pitch'
-                       factor:float, # see `perturb_audio`
-                       cfg:FeatureConfig=FeatureConfig(), # front end
-                       cache_dir=None, # feature cache root (None: `default_cache_dir()`; False: no cache)
-                       progress:bool=False, # progress bar
-                      )->list: # per file: (frames, cfg.nfilt) float32 log filterbank of the perturbed audio
-    "Log filterbanks of speed- or pitch-perturbed copies of `paths`, cached by content digest, perturbation and front end"
-    _check_perturbation(kind, factor, 'perturbed_features')
-    cache = index = None
-    if cache_dir is not False:
-        main = FeatureCache(cache_dir)
-        cache, index = FeatureCache(main.root/'perturbed'), main.index()
-    tag, out = f"{kind}{float(factor):g}-p{PERTURB_VERSION}", []
-    try:
-        for p in (progress_bar(list(paths), leave=False) if progress else paths):
-            try: st = os.stat(p)
-            except OSError as e: raise AudioError(p, 'file not found' if isinstance(e, FileNotFoundError) else f'cannot read file ({e})') from None
-            a, key = None, None
-            if cache is not None:
-                digest = index.get(p, st)
-                if digest is None: digest = file_digest(p); index.put(p, st, digest)
-                key = f"{digest}-{tag}"
-                a = cache.load(key, cfg)
-            if a is None:
-                a = logfbank(perturb_audio(load_audio(p, cfg.sr), cfg.sr, kind, factor), cfg)
-                if cache is not None: cache.save(key, cfg, a)
-            out.append(a)
-    finally:
-        if index is not None: index.flush()
-    return out

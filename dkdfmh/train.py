@@ -26,8 +26,8 @@ from .features import FeatureConfig, extract_features, default_cache_dir
 from .corpora import load_corpus
 from .splits import make_splits, protocol_name
 from .model import renamed, HeadFusionCNN, pick_device, resolve_precision, autocast, PRECISIONS
-from .data import (SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, SpecAugment, SegmentMixup, SpeakerShift,
-                         class_weights, perturbed_features)
+from .data import SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, class_weights
+from .augment import SpecAugment, SegmentMixup, SpeakerShift, perturbed_features
 from .metrics import UtteranceWA, UtteranceUA, utterance_scores, pooled_scores, _finite
 from .distill import DistillCallback, EnsembleTeacher, DISTILL_LOSSES
 
