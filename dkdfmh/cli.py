@@ -210,7 +210,7 @@ def config_arguments(parser:argparse.ArgumentParser, # the parser to extend
                      groups:dict|None=None, # title -> argument group already made (`make_parser`'s)
                     ):
     "One option per `Config` setting: type and choices from its annotation, help from its comment, default the recipe's"
-    from dkdfmh.train import Config
+    from dkdfmh.config import Config
     from dkdfmh.presets import preset
     docs, groups = docments(Config, full=True, eval_str=True), {} if groups is None else groups
     for title, names in sections.items():
@@ -237,7 +237,7 @@ def prepare_run(device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (
                 **kwargs, # corpus arguments (`cli_corpus`) and `Config` settings on top of the recipe (None or False: the recipe's)
                )->SimpleNamespace: # cfg (`Config`), recipe (its description), corpus (`cli_corpus`)
     "Load the corpus and build the training `Config`: a named recipe or the synthetic demo, with the given settings on top"
-    from dkdfmh.train import Config
+    from dkdfmh.config import Config
     corpus_args = set(inspect.signature(cli_corpus).parameters)       # corpus, root, cache_dir, ...: the corpus's, not settings on top
     fields = {f.name for f in dataclasses.fields(Config)} - {'device', 'mixed_precision'} - corpus_args
     given = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items() if k in fields and v is not None and v is not False}

@@ -47,5 +47,5 @@ def preset_config(name:str='recommended', # a name in `PRESETS`
                   **kwargs, # further `Config` settings on top (corpus, root, protocol, seeds, any lever)
                  ): # `dkdfmh.train.Config`
     "The `Config` of a named preset, with the given settings on top"
-    from dkdfmh.train import Config
+    from dkdfmh.config import Config
     return Config(**{**preset(name), **kwargs})
