@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 # %% auto 0
-__all__ = ['nested_selection', 'record_runs', 'complete_candidates']
+__all__ = ['nested_selection', 'record_runs', 'complete_candidates', 'read_run_folder']
 
 # %% ../nbs/13a_study.ipynb
 def _ua(true, pred, n:int)->float:
@@ -70,3 +70,19 @@ def complete_candidates(runs:pd.DataFrame, # `record_runs` rows of several candi
     n = runs.fold.nunique() * len(set(seeds))
     full = [c for c, g in runs.groupby('candidate') if len(g[['fold', 'seed']].drop_duplicates()) == n]
     return runs[runs.candidate.isin(full)]
+
+# %% ../nbs/13a_study.ipynb
+def read_run_folder(folder, # an experiment folder of `run_experiment`: config.json, runs/*.json and perhaps record.json
+                   )->dict: # a result record of every finished run in the folder (config, corpus, protocol, vocab, runs)
+    "Every finished run of an experiment folder as one record (a record.json may hold fewer runs than the folder has)"
+    import json
+    from pathlib import Path
+    folder = Path(folder)
+    files = sorted((folder/'runs').glob('*.json'))
+    if not files: raise ValueError(f"{folder}: no runs/*.json: not an experiment folder, or no run has finished")
+    head = json.loads((folder/'record.json').read_text()) if (folder/'record.json').exists() else {}
+    config = head.get('config') or (json.loads((folder/'config.json').read_text()) if (folder/'config.json').exists() else {})
+    runs = sorted((json.loads(f.read_text()) for f in files), key=lambda r: (r['model'], r['seed'], r['fold']))
+    vocab = head.get('vocab')
+    if vocab is None: raise ValueError(f"{folder}: no record.json with the vocabulary beside the runs")
+    return dict(config=config, corpus=head.get('corpus', config.get('corpus')), protocol=head.get('protocol'), vocab=vocab, runs=runs)
