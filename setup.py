@@ -28,6 +28,7 @@ min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 onnx_requirements = (cfg.get('onnx_requirements') or '').split()   # pip install dkdfmh[onnx]: export to and run ONNX
+egemaps_requirements = (cfg.get('egemaps_requirements') or '').split()   # pip install dkdfmh[egemaps]: the eGeMAPS baseline (openSMILE)
 
 package_data = dict()
 pkg_data = cfg.get('package_data', None)
@@ -48,7 +49,8 @@ setuptools.setup(
     packages = setuptools.find_packages(),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements + onnx_requirements, 'onnx': onnx_requirements },
+    extras_require={ 'dev': dev_requirements + onnx_requirements + egemaps_requirements, 'onnx': onnx_requirements,
+                     'egemaps': egemaps_requirements },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

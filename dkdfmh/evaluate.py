@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_evaluate.ipynb 3
 from __future__ import annotations
-import dataclasses, io, json, time
+import dataclasses, io, json, os, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -23,11 +23,12 @@ from .train import dl_logits
 from .data import make_vocab
 
 # %% auto 0
-__all__ = ['NORMALIZE', 'METHOD_NAMES', 'PAPER_TABLE1', 'ABLATION_STUDENTS', 'evaluate', 'plot_confusion', 'save_figure',
-           'utterance_stats', 'speaker_standardize', 'make_classifier', 'baseline_scores', 'baseline_experiment',
-           'record_models', 'model_summary', 'summarize', 'method_names', 'method_name', 'pm', 'protocol_label',
-           'summary_table', 'to_markdown', 'write_table', 'ablation_table', 'rename_models', 'merge_records',
-           'beta_table', 'plot_beta_sweep', 'best_model', 'report', 'ablation', 'beta_sweep']
+__all__ = ['NORMALIZE', 'METHOD_NAMES', 'EGEMAPS_VERSION', 'PAPER_TABLE1', 'ABLATION_STUDENTS', 'evaluate', 'plot_confusion',
+           'save_figure', 'utterance_stats', 'speaker_standardize', 'make_classifier', 'baseline_scores',
+           'baseline_experiment', 'record_models', 'model_summary', 'summarize', 'method_names', 'method_name', 'pm',
+           'protocol_label', 'summary_table', 'egemaps_features', 'to_markdown', 'write_table', 'ablation_table',
+           'rename_models', 'merge_records', 'beta_table', 'plot_beta_sweep', 'best_model', 'report', 'ablation',
+           'beta_sweep']
 
 # %% ../nbs/09_evaluate.ipynb
 def evaluate(model, # a `torch.nn.Module` or a fastai `Learner`
@@ -193,6 +194,7 @@ def baseline_experiment(df:pd.DataFrame, # corpus table
                         class_weight=None, # None or 'balanced'
                         deltas:bool=False, # add the std of the deltas
                         use_valid:bool=True, # train on train + valid rows
+                        describe:str|None=None, # what the vectors are, for the method's name (default: the log filterbank statistics)
                         vocab:list|None=None, # class names; default `make_vocab(df.label)`
                        )->dict: # a result record (runs per fold, summary with pooled scores)
     "The classical baseline on every fold, as a result record"
@@ -208,7 +210,7 @@ def baseline_experiment(df:pd.DataFrame, # corpus table
     cname = clf if isinstance(clf, str) else type(clf).__name__
     model = model or (cname + ('_spk' if normalize == 'speaker' else ''))
     desc = {'logreg': 'logistic regression', 'svm': 'RBF SVM', 'linear-svm': 'linear SVM'}.get(cname, cname)
-    method = (f"log filterbank mean+std{'+delta std' if deltas else ''} + {desc}"
+    method = (f"{describe or 'log filterbank mean+std' + ('+delta std' if deltas else '')} + {desc}"
               + (', standardised per speaker (transductive)' if normalize == 'speaker' else ''))
     runs = []
     for i in idx:
@@ -315,6 +317,48 @@ def summary_table(record:dict, # a result record
     t = pd.DataFrame(rows).set_index('model')
     t.attrs['caption'] = f"{protocol_label(record)}; {which} epoch; pooled over folds, mean ± std over seeds (%)"
     return t
+
+# %% ../nbs/09_evaluate.ipynb
+EGEMAPS_VERSION = '1' # bump when `egemaps_features` changes what it computes: invalidates cached vectors
+
+def _cached_vector(p:Path)->np.ndarray|None:
+    "A cached (1, 88) float32 vector, or None when absent or not such a vector (then recomputed)"
+    try: v = np.load(p, allow_pickle=False)
+    except (OSError, ValueError): return None
+    return v if v.shape == (1, 88) and v.dtype == np.float32 and np.isfinite(v).all() else None
+
+def egemaps_features(paths:list, # audio files (any format `load_audio` reads; resampled to 16 kHz mono)
+                     cache_dir=None, # cache root as `extract_features` (None: `default_cache_dir()`; False: no cache)
+                     progress:bool=False, # progress bar
+                    )->np.ndarray: # (files, 88) float32: the eGeMAPS v02 functionals of each file
+    "The eGeMAPS v02 functionals of each recording (openSMILE), cached by file content: the field's standard classical features"
+    try: import opensmile
+    except ImportError: raise ImportError("egemaps_features needs openSMILE: pip install 'dkdfmh[egemaps]' "
+                                          "(the opensmile package; free for research and personal use)") from None
+    from fastprogress.fastprogress import progress_bar
+    from dkdfmh.audio import AudioError, load_audio, atomic_save_npy
+    from dkdfmh.features import FeatureCache, file_digest
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
+    cache, index, out = None, None, []
+    if cache_dir is not False:
+        main = FeatureCache(cache_dir)                                   # its digest index; the vectors in a folder of their own
+        cache, index = main.root/f'egemaps-v02-{EGEMAPS_VERSION}', main.index()
+    try:
+        for p in (progress_bar(list(paths), leave=False) if progress else paths):
+            key = v = None
+            if cache is not None:
+                try: st = os.stat(p)
+                except OSError as e: raise AudioError(p, 'file not found' if isinstance(e, FileNotFoundError) else f'cannot read file ({e})') from None
+                key = index.get(p, st)
+                if key is None: key = file_digest(p); index.put(p, st, key)
+                v = _cached_vector(cache/f'{key}.npy')
+            if v is None:
+                v = smile.process_signal(load_audio(p, 16000), 16000).to_numpy(dtype=np.float32).reshape(1, -1)
+                if cache is not None: atomic_save_npy(cache/f'{key}.npy', v)
+            out.append(v[0])
+    finally:
+        if index is not None: index.flush()
+    return np.stack(out) if out else np.zeros((0, 88), np.float32)
 
 # %% ../nbs/09_evaluate.ipynb
 PAPER_TABLE1 = pd.DataFrame(

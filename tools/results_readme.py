@@ -244,6 +244,7 @@ def headline()->str:
     load = lambda *p: json.loads(R.joinpath(*p).read_text())
     ua = lambda rec, m: (lambda s: _pm(s['ua_mean'], s['ua_std'], s['n_seeds']))(model_summary(rec, m))
     sp, rnd, r11 = load('speaker-15ep', 'ablation_record.json'), load('random-15ep', 'ablation_record.json'), load('recipe-r11', 'record.json')
+    eg = {p: load('egemaps', f'{p}.json') for p in ('speaker', 'random')}
     runs = pd.concat([record_runs(json.loads(f.read_text()), candidate=f.parent.name[len('recipe-'):])
                       for f in sorted(R.glob('recipe-r*/record.json'))], ignore_index=True)
     students = complete_candidates(runs[~runs.candidate.str.endswith('/teacher')], seeds=[0, 1, 2])
@@ -255,6 +256,8 @@ def headline()->str:
     paper = PAPER_TABLE1['UA']
     rows = [('classical: log filterbank mean+std, logistic regression, on the features the network sees', '', f"{base_net:.1f}", ua(sp, 'logreg'), ua(rnd, 'logreg'), ''),
             ('the same, its utterance vectors standardised per speaker', '', ua(sp, 'logreg_spk'), '', ua(rnd, 'logreg_spk'), ''),
+            ('classical: eGeMAPS functionals (openSMILE), RBF SVM', '', ua(eg['speaker'], 'egemaps_svm_spk'), ua(eg['speaker'], 'egemaps_svm'),
+             ua(eg['random'], 'egemaps_svm'), ''),
             *[(name, 'paper, 15 epochs', '', ua(sp, m), ua(rnd, m), f"{paper[m]:.1f}")
               for m, name in (('cnn', 'CNN'), ('teacher', 'CNN + multi-head attention (teacher)'), ('dkd', 'DKD student (DKDFMH)'))],
             ('CNN + multi-head attention (teacher)', '**recommended**', ua(r11, 'teacher'), '', '', ''),
