@@ -326,12 +326,14 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
                   deploy:Literal['valid', 'student', 'teacher']='valid', # model.safetensors: valid (of the first fold and seed's teacher and student, the higher validation UA; a tie: the student), student or teacher
                   out:str|None=None, # output folder (default runs/<corpus>-<protocol>); finished runs in it are reused
                   quiet:bool=False, # no progress bars
+                  jobs:int=1, # worker processes for the grid's (fold, seed) units, the cores shared among them (0: as many as the cores and memory allow)
                   **kwargs, # corpus and recipe arguments (`prepare_run`)
                  )->dict: # record, model (model.safetensors), md, csv, confusion (report files), out
     "Train the teacher, then distil the student, on each fold and seed; write the record, a deployable model, results and confusion matrix"
     t0 = time.time()
     if teacher_only and deploy == 'student': raise UsageError("--deploy student needs a student: --teacher-only trains none")
     if student_epochs is not None and not student_epochs >= 1: raise UsageError(f"--student-epochs {student_epochs}: must be a positive number of epochs")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0: raise UsageError(f"--jobs {jobs!r}: must be 0 (as many as the machine allows) or a number of processes")
     r = prepare_run(**kwargs)
     cfg = r.cfg.replace(teacher_attention=not no_attention, students={} if teacher_only else {loss: dict(loss=loss, **({} if student_epochs is None else {'epochs': student_epochs}))})
     out = Path(out or Path('runs')/f"{cfg.corpus}-{cfg.protocol}")
@@ -348,7 +350,7 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
     from dkdfmh.evaluate import report
     from dkdfmh.inference import save_model
     keep_freed_memory()   # a training process: freed batch memory reused, not handed back to the kernel (`08_train`)
-    record = run_experiment(cfg, out, progress=not quiet, data=data, save_models=True)   # every model's selected weights kept
+    record = run_experiment(cfg, out, progress=not quiet, data=data, save_models=True, jobs=jobs or None)   # every model's selected weights kept
     from dkdfmh.evaluate import method_names
     record['methods'] = method_names(cfg)
     fold, seed = folds[0], cfg.seeds[0]

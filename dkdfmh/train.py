@@ -37,7 +37,7 @@ __all__ = ['distil_student', 'PROTOCOL_NAMES', 'summarise', 'SelectOnValid', 'Ch
            'precision_cbs', 'torch_adam', 'KerasDecay', 'FitResult', 'make_model', 'augmentation_cbs', 'make_learner',
            'bars_on_terminals', 'keep_freed_memory', 'fit_model', 'train_teacher', 'unlabelled_segments',
            'distill_student', 'suggest_lr', 'dl_logits', 'score', 'run_scores', 'load_data', 'load_variants',
-           'split_dls', 'run_name', 'summarize_runs', 'FoldRun', 'run_experiment']
+           'split_dls', 'run_name', 'summarize_runs', 'FoldRun', 'usable_cores', 'default_jobs', 'run_experiment']
 
 # %% ../nbs/08_train.ipynb
 def _cpu_state(model:nn.Module)->dict: return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
@@ -530,15 +530,72 @@ def run(self:FoldRun, model:str)->dict:
     return self.finish(model, self.seed, res)
 
 # %% ../nbs/08_train.ipynb
+def _units(cfg:Config, folds)->list:
+    "The independent pieces of an experiment's grid, in the order a single process runs them: one (fold, seed) each, or one fold with all its seeds when a student learns from other seeds' teachers"
+    if any(cfg.student_settings(m).get('ensemble') for m in cfg.students): return [[(f, s) for s in cfg.seeds] for f in folds]
+    return [[(f, s)] for s in cfg.seeds for f in folds]
+
+_WORKER = {}   # in a worker process of `_run_parallel`: the experiment's data, sent once per process
+
+def _init_worker(data:tuple, threads:int): _WORKER['data'] = data; torch.set_num_threads(threads); keep_freed_memory()
+
+def _run_unit(cfg:dict, out:str, unit:list, save:bool)->int:
+    "In a worker process: every model of one unit of the grid; written to `out/runs` as a single process writes them"
+    data = _WORKER['data']
+    cfg = Config.from_dict(cfg)
+    vocab = make_vocab(data[0]['label'])
+    variants = load_variants(cfg, data[0], progress=False) if cfg.speed_factors or cfg.pitch_factors else None   # cached by the parent
+    for f, s in unit:
+        fr = FoldRun(cfg, Path(out), data, vocab, f, s, variants, save, progress=False)
+        for model in [fr.teacher_name] + list(cfg.students): fr.run(model)
+    return os.getpid()
+
+def usable_cores()->int:
+    "The CPU cores this process may run on"
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+
+def default_jobs(n_units:int, # independent units of the grid
+                 per_job_gb:float=3., # memory one training process may take
+                )->int:
+    "Worker processes an experiment can use: one per core, no more than the units, no more than the available memory holds"
+    avail = None
+    try: avail = next(int(l.split()[1]) / 2**20 for l in open('/proc/meminfo') if l.startswith('MemAvailable:'))   # GiB
+    except (OSError, StopIteration, ValueError): pass
+    by_mem = max(1, int(avail // per_job_gb)) if avail else usable_cores()
+    return max(1, min(usable_cores(), n_units, by_mem))
+
+# %% ../nbs/08_train.ipynb
+def _run_parallel(cfg:Config, out:Path, data:tuple, folds, save:bool, jobs:int, progress:bool):
+    "Every unit of the grid whose runs are not all written yet, in `jobs` worker processes sharing the cores"
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from dkdfmh import train as lib    # the workers' functions by their module's name, which a spawned process imports
+    todo = [u for u in _units(cfg, folds) if not all((out/'runs'/f"{run_name(f, s, m)}.json").exists()
+                                                     for f, s in u for m in ['teacher' if cfg.teacher_attention else 'cnn', *cfg.students])]
+    if not todo: return
+    jobs = min(jobs, len(todo))
+    threads = max(1, usable_cores() // jobs)
+    if progress: print(f"{len(todo)} unit(s) of the grid in {jobs} worker processes, {threads} thread(s) each")
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn'), initializer=lib._init_worker, initargs=(data, threads)) as ex:
+        futs = {ex.submit(lib._run_unit, cfg.to_dict(), str(out), u, save): u for u in todo}
+        try:
+            for fut in as_completed(futs):
+                fut.result()
+                if progress: print(f"finished: fold(s) and seed(s) {futs[fut]}")
+        except BaseException:
+            ex.shutdown(cancel_futures=True); raise
+
+# %% ../nbs/08_train.ipynb
 def run_experiment(cfg:Config, # the recipe
                    out_dir=None, # where runs, checkpoints and record.json go (None: a temporary folder, removed afterwards)
                    progress:bool=True, # progress bars and a line per finished model
                    data:tuple|None=None, # (df, feats, splits) already loaded by `load_data(cfg)`
                    save_models:bool|None=None, # keep every model's selected and last weights as checkpoints/{run}.final.pth and .last.pth (None: `cfg.save_models`)
+                   jobs:int=1, # worker processes for the independent (fold, seed) units of the grid (None: `default_jobs`)
                   )->dict: # the result record
     "Teacher then students for every seed and fold of `cfg`, selected on validation, scored on test; resumable"
     if out_dir is None:
-        with tempfile.TemporaryDirectory(prefix='dkdfmh-') as d: return run_experiment(cfg, d, progress, data, save_models)
+        with tempfile.TemporaryDirectory(prefix='dkdfmh-') as d: return run_experiment(cfg, d, progress, data, save_models, jobs)
     out = Path(out_dir)
     (out/'runs').mkdir(parents=True, exist_ok=True)
     _check_out_dir(out, cfg)
@@ -551,6 +608,8 @@ def run_experiment(cfg:Config, # the recipe
     variants = load_variants(cfg, df, progress) if cfg.speed_factors or cfg.pitch_factors else None
     save = cfg.save_models if save_models is None else save_models
     runs, t0 = [], time.time()
+    jobs = default_jobs(len(_units(cfg, folds))) if jobs is None else int(jobs)
+    if jobs > 1: _run_parallel(cfg, out, data, folds, save, jobs, progress)          # the runs written there are read back below
     for seed in cfg.seeds:
         for f in folds:
             fr = FoldRun(cfg, out, data, vocab, f, seed, variants, save, progress)
