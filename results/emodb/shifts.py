@@ -1,0 +1,97 @@
+"""Does a recipe tuned on EMO-DB hold on recordings unlike EMO-DB's? Simulated corpus shifts made from EMO-DB itself.
+
+A recipe is trained on the clean training speakers of each of the 5 speaker folds (seed 0; the splits of every EMO-DB
+study here), then its models, chosen on the clean validation speaker as always, are scored on their test speakers'
+recordings changed in one way each:
+  clean     the recordings as they are;
+  noise20   white noise added at 20 dB SNR (per recording, seeded);
+  phone     telephone band: a 4th-order Butterworth band-pass at 300-3400 Hz;
+  level-20  the level 20 dB lower;
+  from8k    resampled to 8 kHz and back to 16 kHz (the upper half of the band gone).
+The classical baseline (log filterbank mean+std, logistic regression) trained on the same clean rows is scored on the
+same shifted test rows, with the network's standardisation ('speaker': each test speaker standardised by their own
+shifted recordings, transductive) and with global statistics of the training rows (single-file).
+
+Run from the repository root:  .venv/bin/python results/emodb/shifts.py [--recipe fast] [--threads 1]
+Training resumes (finished runs are read back from results/emodb/shift-<recipe>/runs); writes shifts.json and shifts.md there.
+"""
+import argparse, json, sys
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import torch
+from scipy.signal import butter, sosfiltfilt
+from dkdfmh.audio import find_emodb, load_audio, atomic_write_text
+from dkdfmh.features import logfbank
+from dkdfmh.presets import preset_config
+from dkdfmh.train import load_data, run_experiment, split_dls, run_scores, make_model, keep_freed_memory
+from dkdfmh.levers import normalized_baseline
+from dkdfmh.evaluate import to_markdown
+
+SHIFTS = ('clean', 'noise20', 'phone', 'level-20', 'from8k')
+
+def shifted(y:np.ndarray, sr:int, shift:str, seed:int)->np.ndarray:
+    "One recording changed by `shift` (float32, same rate and length)"
+    if shift == 'clean': return y
+    if shift == 'noise20':
+        n = np.random.default_rng(seed).standard_normal(len(y)).astype(np.float32)
+        return (y + n * np.sqrt(np.mean(y ** 2) / np.mean(n ** 2) / 10 ** (20 / 10))).astype(np.float32)
+    if shift == 'phone': return sosfiltfilt(butter(4, (300, 3400), 'bandpass', fs=sr, output='sos'), y).astype(np.float32)
+    if shift == 'level-20': return (y * 10 ** (-20 / 20)).astype(np.float32)
+    if shift == 'from8k':
+        import soxr
+        return soxr.resample(soxr.resample(y, sr, 8000), 8000, sr)[:len(y)].astype(np.float32)
+    raise ValueError(f"unknown shift {shift!r}")
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--recipe', default='fast'); p.add_argument('--threads', type=int, default=1)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads); keep_freed_memory()
+    root = find_emodb()
+    if root is None: sys.exit("shifts.py: EMO-DB not found (set DKDFMH_EMODB)")
+    cfg = preset_config(a.recipe, corpus='emodb', root=str(root), protocol='speaker', seeds=(0,), save_models=True)
+    out = Path(__file__).parent/f'shift-{a.recipe}'
+    data = load_data(cfg, progress=False)
+    rec = run_experiment(cfg, out, progress=True, data=data)
+    df, feats, splits = data
+    sr, fc = cfg.features.sr, cfg.features
+    models = [m for m in dict.fromkeys(r['model'] for r in rec['runs'])]
+    test_rows = np.concatenate([s.test for s in splits])
+    rows = []
+    for shift in SHIFTS:
+        moved = {int(i): logfbank(shifted(load_audio(df.path[i], sr), sr, shift, int(i)), fc) for i in test_rows}
+        for f, sp in enumerate(splits):
+            mixed = list(feats)
+            for i in sp.test: mixed[i] = moved[int(i)]                        # this fold's test speakers shifted, all else clean
+            dls = split_dls(cfg, (df, mixed, splits), f, seed=0)
+            for m in models:
+                net = make_model(cfg, len(rec['vocab']), cfg.teacher_attention)
+                net.load_state_dict(torch.load(out/'checkpoints'/f"fold{f}-seed0-{m}.final.pth", weights_only=True))
+                s = run_scores(net.eval(), dls.test_segments())
+                rows.append(dict(shift=shift, fold=f, model=m, ua=s['ua'], utt_true=s['utt_true'], utt_pred=s['utt_pred']))
+            for norm in ('speaker', 'global'):
+                b = normalized_baseline(df, mixed, splits, norm, folds=[f], vocab=rec['vocab'], cfg=fc)['runs'][0]
+                rows.append(dict(shift=shift, fold=f, model=f'baseline_{norm}', ua=b['best']['ua'], confusion=b['best']['confusion']))
+        print(shift, 'done', flush=True)
+    t = pd.DataFrame(rows)
+    atomic_write_text(out/'shifts.json', json.dumps(dict(recipe=a.recipe, vocab=rec['vocab'], rows=rows)))
+    table = pooled_table(t, len(rec['vocab']))
+    atomic_write_text(out/'shifts.md', f"# Simulated corpus shifts of EMO-DB: the `{a.recipe}` recipe\n\n"
+                      f"Written by `.venv/bin/python results/emodb/shifts.py --recipe {a.recipe}`. UA (%) of the test utterances pooled "
+                      "over the 5 speaker folds (seed 0), models trained and chosen on clean speech.\n\n" + to_markdown(table) + '\n')
+    print(table.to_string())
+
+def pooled_table(t:pd.DataFrame, n:int)->pd.DataFrame:
+    "UA pooled over the folds per (model, shift)"
+    out = {}
+    for (m, sh), g in t.groupby(['model', 'shift'], sort=False):
+        if 'confusion' in g and g.confusion.notna().all(): cm = np.sum([np.asarray(c) for c in g.confusion], 0)
+        else:
+            tt, pp = np.concatenate(g.utt_true.tolist()), np.concatenate(g.utt_pred.tolist())
+            cm = np.bincount(tt * n + pp, minlength=n * n).reshape(n, n)
+        rec = cm.diagonal() / np.maximum(cm.sum(1), 1)
+        out.setdefault(m, {})[sh] = round(100 * rec[cm.sum(1) > 0].mean(), 1)
+    return pd.DataFrame(out).T[list(SHIFTS)]
+
+if __name__ == '__main__': main()
