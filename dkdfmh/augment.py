@@ -4,14 +4,13 @@
 
 # %% ../nbs/06b_augment.ipynb 3
 from __future__ import annotations
-import os
 import numpy as np
 import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
 from fastprogress.fastprogress import progress_bar
-from .audio import AudioError, load_audio
-from .features import FeatureConfig, FeatureCache, logfbank, file_digest
+from .audio import load_audio
+from .features import FeatureConfig, FeatureCache, logfbank
 from .norm import FeatureNorm, frame_stats
 
 # %% auto 0
@@ -167,13 +166,9 @@ def perturbed_features(paths:list, # audio files
     tag, out = f"{kind}{float(factor):g}-p{PERTURB_VERSION}", []
     try:
         for p in (progress_bar(list(paths), leave=False) if progress else paths):
-            try: st = os.stat(p)
-            except OSError as e: raise AudioError(p, 'file not found' if isinstance(e, FileNotFoundError) else f'cannot read file ({e})') from None
             a, key = None, None
             if cache is not None:
-                digest = index.get(p, st)
-                if digest is None: digest = file_digest(p); index.put(p, st, digest)
-                key = f"{digest}-{tag}"
+                key = f"{index.digest(p)}-{tag}"
                 a = cache.load(key, cfg)
             if a is None:
                 a = logfbank(perturb_audio(load_audio(p, cfg.sr), cfg.sr, kind, factor), cfg)

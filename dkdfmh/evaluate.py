@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_evaluate.ipynb 3
 from __future__ import annotations
-import dataclasses, io, json, os, time
+import dataclasses, io, json, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -336,8 +336,8 @@ def egemaps_features(paths:list, # audio files (any format `load_audio` reads; r
     except ImportError: raise ImportError("egemaps_features needs openSMILE: pip install 'dkdfmh[egemaps]' "
                                           "(the opensmile package; free for research and personal use)") from None
     from fastprogress.fastprogress import progress_bar
-    from dkdfmh.audio import AudioError, load_audio, atomic_save_npy
-    from dkdfmh.features import FeatureCache, file_digest
+    from dkdfmh.audio import load_audio, atomic_save_npy
+    from dkdfmh.features import FeatureCache
     smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02, feature_level=opensmile.FeatureLevel.Functionals)
     cache, index, out = None, None, []
     if cache_dir is not False:
@@ -347,10 +347,7 @@ def egemaps_features(paths:list, # audio files (any format `load_audio` reads; r
         for p in (progress_bar(list(paths), leave=False) if progress else paths):
             key = v = None
             if cache is not None:
-                try: st = os.stat(p)
-                except OSError as e: raise AudioError(p, 'file not found' if isinstance(e, FileNotFoundError) else f'cannot read file ({e})') from None
-                key = index.get(p, st)
-                if key is None: key = file_digest(p); index.put(p, st, key)
+                key = index.digest(p)
                 v = _cached_vector(cache/f'{key}.npy')
             if v is None:
                 v = smile.process_signal(load_audio(p, 16000), 16000).to_numpy(dtype=np.float32).reshape(1, -1)

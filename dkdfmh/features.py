@@ -422,6 +422,14 @@ def _stat(path)->os.stat_result:
     except FileNotFoundError: raise AudioError(path, 'file not found') from None
     except OSError as e: raise AudioError(path, f'cannot read file ({e.strerror or e})') from None
 
+@patch
+def digest(self:DigestIndex, path)->str:
+    "The sha256 of `path`'s content: remembered while the file is unchanged, else computed and remembered (`AudioError` if unreadable)"
+    st = _stat(path)
+    d = self.get(path, st)
+    if d is None: d = file_digest(path); self.put(path, st, d)
+    return d
+
 def _compute_chunk(items, # [(key, path, digest or None)]
                    cfg, root, # front end; cache folder (None: no cache)
                    keep:bool=True): # False: features that are in the cache are not returned (None: the caller maps the entry)

@@ -9,8 +9,8 @@ import torch
 from fastai.learner import Metric
 
 # %% auto 0
-__all__ = ['utterance_scores', 'scores_from_confusion', 'pooled_scores', 'UtteranceMetric', 'UtteranceWA', 'UtteranceUA',
-           'SegmentAccuracy']
+__all__ = ['utterance_scores', 'scores_from_confusion', 'run_confusion', 'pooled_scores', 'UtteranceMetric', 'UtteranceWA',
+           'UtteranceUA', 'SegmentAccuracy']
 
 # %% ../nbs/06a_metrics.ipynb
 def utterance_scores(logits, # (N, C) segment logits, tensor or array
@@ -65,10 +65,12 @@ def scores_from_confusion(confusion, # (C, C) utterance counts, rows true class
 def _std(a): return float(np.std(a, ddof=1)) if len(a) > 1 else 0.
 def _finite(a): return [None if v is None or not np.isfinite(v) else float(v) for v in np.asarray(a, dtype=float)]
 
-def _confusion(s:dict, n_classes:int|None)->np.ndarray:
+def run_confusion(s:dict, # scores of one run: `confusion`, or `utt_true` and `utt_pred`
+                  n_classes:int|None=None, # number of classes (needed only without `confusion`)
+                 )->np.ndarray:
     "A run's confusion matrix: as recorded, or counted from its utterances' true and predicted classes"
     if s.get('confusion') is not None: return np.asarray(s['confusion'], dtype=np.int64)
-    if n_classes is None: raise ValueError("pooled_scores: runs without a confusion matrix need n_classes")
+    if n_classes is None: raise ValueError("run_confusion: scores without a confusion matrix need n_classes")
     t, p = np.asarray(s['utt_true'], dtype=np.int64), np.asarray(s['utt_pred'], dtype=np.int64)
     return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
@@ -83,7 +85,7 @@ def pooled_scores(runs:list, # runs of one model: dicts with `seed`, `fold` and 
     if missing: raise ValueError(f"pooled_scores: runs of {runs[0].get('model')!r} without {which!r} scores (fold, seed): {missing[:5]}")
     per_seed = []
     for seed in sorted({r['seed'] for r in runs}):
-        cm = sum(_confusion(r[which], n_classes) for r in runs if r['seed'] == seed)
+        cm = sum(run_confusion(r[which], n_classes) for r in runs if r['seed'] == seed)
         s = scores_from_confusion(cm)
         per_seed.append(dict(seed=seed, wa=s['wa'], ua=s['ua'], confusion=cm.tolist(), recall=_finite(s['recall'])))
     wa, ua = np.array([p['wa'] for p in per_seed]), np.array([p['ua'] for p in per_seed])

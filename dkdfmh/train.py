@@ -570,8 +570,8 @@ def _run_parallel(cfg:Config, out:Path, data:tuple, folds, save:bool, jobs:int, 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from dkdfmh import train as lib    # the workers' functions by their module's name, which a spawned process imports
-    todo = [u for u in _units(cfg, folds) if not all((out/'runs'/f"{run_name(f, s, m)}.json").exists()
-                                                     for f, s in u for m in ['teacher' if cfg.teacher_attention else 'cnn', *cfg.students])]
+    done = lambda f, s: (lambda fr: all(fr.path(m).exists() for m in [fr.teacher_name, *cfg.students]))(FoldRun(cfg, out, data, None, f, s))
+    todo = [u for u in _units(cfg, folds) if not all(done(f, s) for f, s in u)]
     if not todo: return
     jobs = min(jobs, len(todo))
     threads = max(1, usable_cores() // jobs)

@@ -240,13 +240,13 @@ Speaker-independent, validation-selected; the table pairs each DKD student with 
 def headline()->str:
     "The README's one results table, computed from the records"
     from dkdfmh.evaluate import model_summary, PAPER_TABLE1
-    from dkdfmh.study import record_runs, complete_candidates, nested_selection
+    from dkdfmh.study import record_runs, complete_candidates, nested_selection, read_run_folder
     load = lambda *p: json.loads(R.joinpath(*p).read_text())
     ua = lambda rec, m: (lambda s: _pm(s['ua_mean'], s['ua_std'], s['n_seeds']))(model_summary(rec, m))
     sp, rnd, r11 = load('speaker-15ep', 'ablation_record.json'), load('random-15ep', 'ablation_record.json'), load('recipe-r11', 'record.json')
     eg = {p: load('egemaps', f'{p}.json') for p in ('speaker', 'random')}
-    runs = pd.concat([record_runs(json.loads(f.read_text()), candidate=f.parent.name[len('recipe-'):])
-                      for f in sorted(R.glob('recipe-r*/record.json'))], ignore_index=True)
+    runs = pd.concat([record_runs(read_run_folder(d), candidate=d.name[len('recipe-'):]) for d in sorted(R.glob('recipe-r*'))],
+                     ignore_index=True)
     students = complete_candidates(runs[~runs.candidate.str.endswith('/teacher')], seeds=[0, 1, 2])
     nested = nested_selection(students, n_classes=len(r11['vocab']))
     per = lambda x: _pm(x.mean(), x.std(ddof=1), len(x))

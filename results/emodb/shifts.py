@@ -27,6 +27,7 @@ from dkdfmh.presets import preset_config
 from dkdfmh.train import load_data, run_experiment, split_dls, run_scores, make_model, keep_freed_memory
 from dkdfmh.levers import normalized_baseline
 from dkdfmh.evaluate import to_markdown
+from dkdfmh.metrics import run_confusion, scores_from_confusion
 
 SHIFTS = ('clean', 'noise20', 'phone', 'level-20', 'from8k')
 
@@ -74,24 +75,18 @@ def main():
                 b = normalized_baseline(df, mixed, splits, norm, folds=[f], vocab=rec['vocab'], cfg=fc)['runs'][0]
                 rows.append(dict(shift=shift, fold=f, model=f'baseline_{norm}', ua=b['best']['ua'], confusion=b['best']['confusion']))
         print(shift, 'done', flush=True)
-    t = pd.DataFrame(rows)
     atomic_write_text(out/'shifts.json', json.dumps(dict(recipe=a.recipe, vocab=rec['vocab'], rows=rows)))
-    table = pooled_table(t, len(rec['vocab']))
+    table = pooled_table(rows, len(rec['vocab']))
     atomic_write_text(out/'shifts.md', f"# Simulated corpus shifts of EMO-DB: the `{a.recipe}` recipe\n\n"
                       f"Written by `.venv/bin/python results/emodb/shifts.py --recipe {a.recipe}`. UA (%) of the test utterances pooled "
                       "over the 5 speaker folds (seed 0), models trained and chosen on clean speech.\n\n" + to_markdown(table) + '\n')
     print(table.to_string())
 
-def pooled_table(t:pd.DataFrame, n:int)->pd.DataFrame:
-    "UA pooled over the folds per (model, shift)"
-    out = {}
-    for (m, sh), g in t.groupby(['model', 'shift'], sort=False):
-        if 'confusion' in g and g.confusion.notna().all(): cm = np.sum([np.asarray(c) for c in g.confusion], 0)
-        else:
-            tt, pp = np.concatenate(g.utt_true.tolist()), np.concatenate(g.utt_pred.tolist())
-            cm = np.bincount(tt * n + pp, minlength=n * n).reshape(n, n)
-        rec = cm.diagonal() / np.maximum(cm.sum(1), 1)
-        out.setdefault(m, {})[sh] = round(100 * rec[cm.sum(1) > 0].mean(), 1)
-    return pd.DataFrame(out).T[list(SHIFTS)]
+def pooled_table(rows:list, n:int)->pd.DataFrame:
+    "UA (%) of the test utterances pooled over the folds, per model (rows) and shift (columns)"
+    cms = {}
+    for r in rows: cms.setdefault((r['model'], r['shift']), []).append(run_confusion(r, n))
+    ua = pd.Series({k: round(100 * scores_from_confusion(sum(v))['ua'], 1) for k, v in cms.items()}).unstack()
+    return ua.loc[list(dict.fromkeys(r['model'] for r in rows)), list(SHIFTS)]
 
 if __name__ == '__main__': main()
