@@ -28,7 +28,7 @@ def main():
     a = p.parse_args()
     root = find_emodb()
     corpus = dict(corpus='emodb', root=str(root)) if root else dict(corpus='synthetic')
-    cfg = preset_config('fast', **corpus, protocol='speaker', seeds=(0,), folds=tuple(a.folds), epochs=a.epochs, warmup=1)
+    cfg = preset_config('fast', **corpus, protocol='speaker', seeds=(0,), folds=tuple(a.folds), epochs=a.epochs, distill=dict(warmup=1))
     data = load_data(cfg, progress=False)                                  # the feature cache warm for both runs
     times = {}
     for jobs in (1, a.jobs):

@@ -10,14 +10,14 @@ from types import SimpleNamespace
 from typing import Literal
 from fastcore.docments import docments
 from fastcore.meta import delegates
-from .presets import PRESETS, RECIPE_NAMES
+from .presets import PRESETS, RECIPE_NAMES, LEVER_FIELDS
 
 # %% auto 0
 __all__ = ['USER_ERRORS', 'CORPUS_NAMES', 'DEVICES', 'DEMO_RECIPE', 'LEVER_OPTIONS', 'CONFIG_OPTIONS', 'INTERRUPTED',
            'DEFAULT_MODEL', 'UsageError', 'one_line', 'CLIParser', 'make_parser', 'one_line_warnings', 'run_cli',
-           'parse_options', 'synthetic_root', 'cli_corpus', 'check_device', 'recipe_words', 'config_arguments',
-           'prepare_run', 'selected_weights', 'deployed_model', 'train_command', 'cli_parser', 'dkdfmh_train',
-           'evaluate_command', 'dkdfmh_evaluate', 'predict_command', 'dkdfmh_predict', 'export_command',
+           'parse_options', 'synthetic_root', 'cli_corpus', 'check_device', 'recipe_words', 'config_option',
+           'config_arguments', 'prepare_run', 'selected_weights', 'deployed_model', 'train_command', 'cli_parser',
+           'dkdfmh_train', 'evaluate_command', 'dkdfmh_evaluate', 'predict_command', 'dkdfmh_predict', 'export_command',
            'dkdfmh_export', 'experiments_command', 'dkdfmh_experiments']
 
 # %% ../nbs/11_cli.ipynb
@@ -185,7 +185,8 @@ def check_device(device:str, # 'auto', 'cpu' or 'cuda'
     except RuntimeError: raise UsageError(f"--device {device}: torch sees no CUDA device (use --device auto or cpu)") from None
     return device
 
-DEMO_RECIPE = dict(folds=(0,), epochs=12, lr=1e-3, bs=16, warmup=4.) # synthetic corpus without --paper or --recipe; n_folds = its speakers
+# %% ../nbs/11_cli.ipynb
+DEMO_RECIPE = dict(folds=(0,), epochs=12, lr=1e-3, bs=16, distill=dict(warmup=4.)) # synthetic corpus without --paper or --recipe; n_folds = its speakers
 
 def recipe_words(name:str, # a recipe of `dkdfmh.presets.RECIPE_NAMES`
                  protocol:str, # `Config.protocol`
@@ -196,12 +197,21 @@ def recipe_words(name:str, # a recipe of `dkdfmh.presets.RECIPE_NAMES`
             'random': 'one random split (speakers mixed)' if n_folds == 1 else f'{n_folds} random folds (speakers mixed)'}[protocol]
     return f"{PRESETS[name]['about']} (--recipe {name}{', the default' if name == 'recommended' else ''}), {prot}"
 
-LEVER_OPTIONS = ('norm', 'balance', 'schedule', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets',
-                 'speed_factors', 'pitch_factors', 'mixup', 'speaker_shift', 'distill_scale', 'ensemble', 'generations', 'select_from') # `Config` levers given as options
+LEVER_OPTIONS = LEVER_FIELDS # the levers (`dkdfmh.presets.LEVER_FIELDS`) are options
 
 CONFIG_OPTIONS = {'protocol': ('protocol', 'n_folds', 'folds', 'n_valid_speakers'),
-                  'recipe': ('epochs', 'lr', 'bs', 'seeds', 'alpha', 'beta', 'T', 'warmup', 'precision'),
-                  'levers (on top of the recipe)': LEVER_OPTIONS} # help section -> the `Config` settings the training commands take as options
+                  'recipe': ('epochs', 'lr', 'bs', 'seeds', 'distill.alpha', 'distill.beta', 'distill.T', 'distill.warmup', 'precision'),
+                  'levers (on top of the recipe)': LEVER_OPTIONS} # help section -> the `Config` settings the training commands take as options ('distill.X': `Distill`'s)
+
+def config_option(name:str, # a `Config` field, or 'distill.X' for a field of its `Distill`
+                 )->tuple: # (option name as a Python identifier, docments entry, the recommended recipe's value)
+    "How a `Config` setting is said on the command line: its option (a `Distill` field's metadata may rename it), its documentation and the default recipe's value"
+    from dkdfmh.config import Config, Distill
+    from dkdfmh.presets import preset
+    cls, key, rec = (Distill, name[8:], preset('recommended').get('distill', {})) if name.startswith('distill.') else (Config, name, preset('recommended'))
+    f = next(f for f in dataclasses.fields(cls) if f.name == key)
+    d = docments(cls, full=True, eval_str=True)[key]
+    return f.metadata.get('option', key), d, rec.get(key, d.default)
 
 def _said(v)->str: return 'none' if v in ((), []) else _fmt_default(v)
 
@@ -210,23 +220,21 @@ def config_arguments(parser:argparse.ArgumentParser, # the parser to extend
                      groups:dict|None=None, # title -> argument group already made (`make_parser`'s)
                     ):
     "One option per `Config` setting: type and choices from its annotation, help from its comment, default the recipe's"
-    from dkdfmh.config import Config
-    from dkdfmh.presets import preset
-    docs, groups = docments(Config, full=True, eval_str=True), {} if groups is None else groups
+    groups = {} if groups is None else groups
     for title, names in sections.items():
         if title not in groups: groups[title] = parser.add_argument_group(title)
-        for name in names:
-            d = docs[name]
-            kw, rec = _arg_kwargs(d.anno, name), preset('recommended').get(name, d.default)
+        for field_name in names:
+            name, d, rec = config_option(field_name)
+            kw = _arg_kwargs(d.anno, name)
             said = _said(d.default) if rec == d.default else f"the recipe's: recommended {_said(rec)}, paper {_said(d.default)}"
             help = d.docment if 'action' in kw or rec is None is d.default else f"{d.docment} (default: {said})"   # flags: off
             groups[title].add_argument('--' + name.replace('_', '-'), dest=name, default=False if 'action' in kw else None, help=help,
                                        **({} if 'action' in kw else dict(metavar=_metavar(name, kw))), **kw)
 
 def _describe(cfg)->str:
-    lv = {**cfg.levers(), **({} if cfg.schedule == 'constant' else {'schedule': cfg.schedule})}
-    return (f"{cfg.epochs} epochs, Adam lr {cfg.lr:g}, batch {cfg.bs}, DKD alpha {cfg.alpha:g} beta {cfg.beta:g} T {cfg.T:g}, "
-            f"warm-up {cfg.warmup:g} epochs" + ('' if not lv else '; levers: ' + ', '.join(f"{k} {_fmt_default(v)}" for k, v in lv.items())))
+    d, lv = cfg.distill, cfg.levers()
+    return (f"{cfg.epochs} epochs, Adam lr {cfg.lr:g}, batch {cfg.bs}, DKD alpha {d.alpha:g} beta {d.beta:g} T {d.T:g}, "
+            f"warm-up {d.warmup:g} epochs" + ('' if not lv else '; levers: ' + ', '.join(f"{k} {_fmt_default(v)}" for k, v in lv.items())))
 
 # %% ../nbs/11_cli.ipynb
 @delegates(cli_corpus)
@@ -237,18 +245,25 @@ def prepare_run(device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (
                 **kwargs, # corpus arguments (`cli_corpus`) and `Config` settings on top of the recipe (None or False: the recipe's)
                )->SimpleNamespace: # cfg (`Config`), recipe (its description), corpus (`cli_corpus`)
     "Load the corpus and build the training `Config`: a named recipe or the synthetic demo, with the given settings on top"
-    from dkdfmh.config import Config
+    from dkdfmh.config import Config, Distill
     corpus_args = set(inspect.signature(cli_corpus).parameters)       # corpus, root, cache_dir, ...: the corpus's, not settings on top
-    fields = {f.name for f in dataclasses.fields(Config)} - {'device', 'mixed_precision'} - corpus_args
-    given = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items() if k in fields and v is not None and v is not False}
-    kwargs = {k: v for k, v in kwargs.items() if k not in fields}
+    fields = {f.name for f in dataclasses.fields(Config)} - {'device', 'mixed_precision', 'distill', 'students'} - corpus_args
+    options = {f.metadata.get('option', f.name): f.name for f in dataclasses.fields(Distill)}   # --distill-scale: Distill's scale
+    said = lambda k, v: k in fields | set(options) and v is not None and v is not False
+    given = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items() if said(k, v)}
+    kwargs = {k: v for k, v in kwargs.items() if k not in fields | set(options)}
+    if d := {options[k]: given.pop(k) for k in list(given) if k in options}: given['distill'] = d
     bad = set(kwargs) - corpus_args
     if bad: raise TypeError(f"prepare_run: unknown setting(s) {sorted(bad)}: neither a corpus argument nor a Config setting")
     if paper and recipe not in (None, 'paper'): raise UsageError(f"--paper and --recipe {recipe}: give one of them (--paper is --recipe paper --protocol random)")
     if paper: recipe, kwargs['corpus'], given['protocol'] = 'paper', kwargs.get('corpus') or 'iemocap', given.get('protocol', 'random')
     if recipe == 'paper' and given.get('protocol') == 'random': given.setdefault('n_folds', 1)   # as published: one split
     check_device(device)                                               # before the corpus is read
-    Config(**given)                                                    # Config's own checks, before the corpus is read
+    try: Config(**given)                                               # Config's own checks, before the corpus is read
+    except ValueError as e:                                            # a Distill setting: named by its option
+        who, _, rest = str(e).partition(': ')
+        opt = {v: k for k, v in options.items()}.get(rest.split(' ')[0])
+        raise (UsageError(f"--{opt.replace('_', '-')}{rest[len(rest.split(' ')[0]):]}") if who == 'Distill' and opt else e) from None
     c = cli_corpus(**kwargs)
     opts = {**(dict(subset='improvised') if paper and c.name == 'iemocap' else {}), **c.options}   # the paper's dialogues, said in the config
     base = dict(corpus=c.name, root=c.root, corpus_options=opts, device=device, mixed_precision=amp, cache_dir=kwargs.get('cache_dir'))
@@ -440,7 +455,7 @@ _CORPUS = ['corpus', 'root', 'subset', 'happy', 'classes', 'speaker_from', 'opt'
 
 _PROTOCOL = ['protocol', 'n_folds', 'folds', 'n_valid_speakers', 'fold']
 
-_RECIPE = ['paper', 'recipe', 'epochs', 'lr', 'bs', 'seeds', 'loss', 'student_epochs', 'alpha', 'beta', 'T', 'warmup', 'no_attention', 'teacher_only', 'run', 'betas', 'no_baseline']
+_RECIPE = ['paper', 'recipe', 'epochs', 'lr', 'bs', 'seeds', 'loss', 'student_epochs', 'no_attention', 'teacher_only', 'run', 'betas', 'no_baseline']
 
 _SECTIONS = {'corpus': _CORPUS, 'protocol': _PROTOCOL, 'recipe': _RECIPE, 'levers (on top of the recipe)': list(LEVER_OPTIONS)}
 

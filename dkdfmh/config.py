@@ -12,25 +12,55 @@ from .features import FeatureConfig
 from .norm import NORMS
 from .model import PRECISIONS
 from .distill import DISTILL_LOSSES
+from .presets import LEVER_FIELDS
 
 # %% auto 0
-__all__ = ['BALANCE', 'STUDENT_KEYS', 'STUDENT_AUGMENT', 'LEVER_FIELDS', 'Config', 'check_config', 'paper_config']
+__all__ = ['BALANCE', 'STUDENT_AUGMENT', 'STUDENT_KEYS', 'Distill', 'Config', 'check_config', 'paper_config']
 
 # %% ../nbs/07b_config.ipynb
 BALANCE = ('none', 'weights', 'sampler')
 
-STUDENT_KEYS = ('loss', 'alpha', 'beta', 'T', 'warmup', 'scale', 'ensemble', 'generations', 'transductive', 'augment', 'epochs') # what a student spec may set
-
 STUDENT_AUGMENT = ('time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'mixup') # the batch augmentation a student spec's `augment` may set for the student alone
-
-_STUDENT_DEFAULTS = {'scale': 1., 'ensemble': [], 'generations': 1, 'transductive': False, 'augment': {}}   # left out of `student_settings` when at these values
-
-LEVER_FIELDS = ('norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors',
-                'pitch_factors', 'mixup', 'balance', 'distill_scale', 'ensemble', 'generations', 'save_models', 'select_from', 'speaker_shift') # added with the levers
 
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
+
+# %% ../nbs/07b_config.ipynb
+@dataclass
+class Distill:
+    "How a student learns from its teacher; `Config.distill` is every student's, a named student's spec changes some of it"
+    loss:str='dkd' # the distillation loss: 'dkd', 'kd', 'tckd' or 'nckd' (`dkdfmh.distill.DISTILL_LOSSES`; in Python also a callable)
+    alpha:float=1. # DKD weight of TCKD
+    beta:float=8. # DKD weight of NCKD
+    T:float=4. # temperature
+    warmup:float=20 # epochs of linear warm-up of the distillation weight
+    scale:float=field(default=1., metadata=dict(option='distill_scale')) # multiplier of the distillation term
+    ensemble:tuple[int, ...]=() # learn from the mean logits of the teachers of these seeds on the same fold (): its own seed's
+    generations:int=1 # born-again generations: generation k > 1 learns from generation k - 1's student
+    transductive:bool=False # also learn the teacher's outputs on the unlabelled segments of the fold's validation and test speakers
+    augment:dict=field(default_factory=dict) # the student's own batch augmentation: some of `STUDENT_AUGMENT` (the teacher trained without)
+    epochs:int|None=field(default=None, metadata=dict(option='student_epochs')) # the student's own epoch budget (None: the config's)
+
+    def __post_init__(self):
+        if self.ensemble is not None and not isinstance(self.ensemble, (str, bytes)): self.ensemble = tuple(self.ensemble)
+        check_config(self)
+
+    def replace(self, **kwargs)->Distill:
+        "A copy with some settings changed (checked like a new one); a one-line error for a setting `Distill` lacks"
+        bad = set(kwargs) - set(STUDENT_KEYS)
+        if bad: raise ValueError(f"Distill: unknown setting(s) {sorted(bad)}; use {', '.join(STUDENT_KEYS)}")
+        return dataclasses.replace(self, **kwargs)
+
+    def settings(self)->dict:
+        "What a student's run records: loss, alpha, beta, T, warmup, and the other settings where they are not at their defaults"
+        d, ref = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}, Distill()
+        d['ensemble'] = [int(x) for x in d['ensemble']]
+        return {k: v for k, v in d.items() if k in ('loss', 'alpha', 'beta', 'T', 'warmup') or v != _default(ref, k)}
+
+def _default(ref, k): return list(getattr(ref, k)) if k == 'ensemble' else getattr(ref, k)
+
+STUDENT_KEYS = tuple(f.name for f in dataclasses.fields(Distill)) # what a student spec may set
 
 # %% ../nbs/07b_config.ipynb
 @dataclass
@@ -57,11 +87,8 @@ class Config:
     bs:int=32 # batch size
     epochs:int=50 # epochs per model
     # distillation
-    students:dict=field(default_factory=lambda: {'dkd': dict(loss='dkd')}) # name -> overrides (`STUDENT_KEYS`: loss, alpha, beta, T, warmup, scale, ensemble, generations, transductive, augment, epochs)
-    alpha:float=1. # DKD weight of TCKD
-    beta:float=8. # DKD weight of NCKD
-    T:float=4. # temperature
-    warmup:float=20 # epochs of linear warm-up of the distillation weight
+    distill:Distill=field(default_factory=Distill) # how the students learn from their teacher (`Distill`)
+    students:dict=field(default_factory=lambda: {'dkd': dict(loss='dkd')}) # name -> what it changes of `distill` (`STUDENT_KEYS`)
     teacher_select:Literal['best', 'last']='best' # distil from the validation-selected ('best') or the 'last' teacher
     select_from:float=0. # choose the epoch on validation only among epochs >= select_from x epochs (0: all; 0.5 with one_cycle: its annealing half)
     seeds:tuple[int, ...]=(0,) # model seeds (weights init and shuffling)
@@ -82,49 +109,47 @@ class Config:
     mixup:float=0. # alpha of segment-level mixup, lam ~ Beta(alpha, alpha) (0: off)
     speaker_shift:float=0. # probability that a training segment gets a random training speaker's filterbank level and spread (`SpeakerShift`; norm 'speaker'; 0: off)
     balance:Literal[BALANCE]='none' # 'none', 'weights' (inverse-frequency CE weights) or 'sampler' (class-balanced sampling)
-    distill_scale:float=1. # multiplier of every student's distillation term (a student's 'scale' overrides it)
-    ensemble:tuple[int, ...]=() # students learn from the mean logits of the teachers of these seeds on the same fold (): their own seed's
-    generations:int=1 # born-again generations: generation k > 1 learns from generation k - 1's student
     save_models:bool=False # keep every model's selected and last weights as checkpoints/{run}.final.pth and .last.pth (teachers' selected weights are always kept)
 
     def __post_init__(self):
         if isinstance(self.features, dict): self.features = FeatureConfig(**self.features)
-        for k in ('seeds', 'folds', 'speed_factors', 'pitch_factors', 'ensemble'):
+        if isinstance(self.distill, dict): self.distill = Distill().replace(**self.distill)
+        for k in ('seeds', 'folds', 'speed_factors', 'pitch_factors'):
             if getattr(self, k) is not None: setattr(self, k, tuple(getattr(self, k)))
         check_config(self)
 
 # %% ../nbs/07b_config.ipynb
 def _pos_int(v): return _is_int(v) and v >= 1
 def _num_at_least(lo): return lambda v: _is_num(v) and v >= lo
+def _flag(v): return isinstance(v, bool)
 
-_RULES = {  # field: (test, what it must be); the choices of a field come from its `Literal` type
-    'n_folds': (_pos_int, 'a positive int'), 'n_valid_speakers': (lambda v: _is_int(v) and v >= 0, 'an int >= 0'),
-    'heads': (_pos_int, 'a positive int'), 'attn_dim': (_pos_int, 'a positive int'),
-    'lr': (lambda v: _is_num(v) and v > 0, 'a number > 0'), 'wd': (_num_at_least(0), 'a number >= 0'),
-    'bs': (_pos_int, 'a positive int'), 'epochs': (_pos_int, 'a positive int'),
-    'alpha': (_num_at_least(0), 'a number >= 0'), 'beta': (_num_at_least(0), 'a number >= 0'),
-    'T': (lambda v: _is_num(v) and v > 0, 'a number > 0'), 'warmup': (_num_at_least(0), 'a number >= 0 (epochs)'),
-    'select_from': (lambda v: _is_num(v) and 0 <= v < 1, 'a fraction in [0, 1)'),
-    'seeds': (lambda v: len(v) >= 1 and all(map(_is_int, v)), 'at least one seed (ints)'),
-    'time_masks': (lambda v: _is_int(v) and v >= 0, 'an int >= 0'), 'freq_masks': (lambda v: _is_int(v) and v >= 0, 'an int >= 0'),
-    'time_mask_width': (_pos_int, 'a positive int'), 'freq_mask_width': (_pos_int, 'a positive int'),
-    'speed_factors': (lambda v: all(_is_num(x) and 0.5 <= x <= 2 for x in v), 'numbers in [0.5, 2]'),
-    'pitch_factors': (lambda v: all(_is_num(x) and 0.5 <= x <= 2 for x in v), 'numbers in [0.5, 2]'),
-    'mixup': (_num_at_least(0), 'a number >= 0 (0: off)'),
-    'speaker_shift': (lambda v: _is_num(v) and 0 <= v <= 1, 'a probability (0: off)'),
-    'distill_scale': (_num_at_least(0), 'a number >= 0'),
-    'ensemble': (lambda v: not isinstance(v, (str, bytes)) and all(map(_is_int, v)), 'a list of teacher seeds (ints)'),
-    'generations': (_pos_int, 'an int >= 1'),
-    **{k: (lambda v: isinstance(v, bool), 'True or False')
-       for k in ('teacher_attention', 'channels_last', 'mixed_precision', 'random_offsets', 'save_models')}}
+_RULES = {  # class -> field -> (test, what it must be); the choices of a field come from its `Literal` type
+    'Config': {
+        'n_folds': (_pos_int, 'a positive int'), 'n_valid_speakers': (lambda v: _is_int(v) and v >= 0, 'an int >= 0'),
+        'heads': (_pos_int, 'a positive int'), 'attn_dim': (_pos_int, 'a positive int'),
+        'lr': (lambda v: _is_num(v) and v > 0, 'a number > 0'), 'wd': (_num_at_least(0), 'a number >= 0'),
+        'bs': (_pos_int, 'a positive int'), 'epochs': (_pos_int, 'a positive int'),
+        'select_from': (lambda v: _is_num(v) and 0 <= v < 1, 'a fraction in [0, 1)'),
+        'seeds': (lambda v: len(v) >= 1 and all(map(_is_int, v)), 'at least one seed (ints)'),
+        'time_masks': (lambda v: _is_int(v) and v >= 0, 'an int >= 0'), 'freq_masks': (lambda v: _is_int(v) and v >= 0, 'an int >= 0'),
+        'time_mask_width': (_pos_int, 'a positive int'), 'freq_mask_width': (_pos_int, 'a positive int'),
+        'speed_factors': (lambda v: all(_is_num(x) and 0.5 <= x <= 2 for x in v), 'numbers in [0.5, 2]'),
+        'pitch_factors': (lambda v: all(_is_num(x) and 0.5 <= x <= 2 for x in v), 'numbers in [0.5, 2]'),
+        'mixup': (_num_at_least(0), 'a number >= 0 (0: off)'),
+        'speaker_shift': (lambda v: _is_num(v) and 0 <= v <= 1, 'a probability (0: off)'),
+        'distill': (lambda v: isinstance(v, Distill), 'a Distill'), 'students': (lambda v: isinstance(v, dict), 'a dict of name -> settings'),
+        **{k: (_flag, 'True or False') for k in ('teacher_attention', 'channels_last', 'mixed_precision', 'random_offsets', 'save_models')}},
+    'Distill': {
+        'loss': (lambda v: v in DISTILL_LOSSES or callable(v), f"one of {', '.join(DISTILL_LOSSES)} (or a callable)"),
+        'alpha': (_num_at_least(0), 'a number >= 0'), 'beta': (_num_at_least(0), 'a number >= 0'),
+        'T': (lambda v: _is_num(v) and v > 0, 'a number > 0'), 'warmup': (_num_at_least(0), 'a number >= 0 (epochs)'),
+        'scale': (_num_at_least(0), 'a number >= 0'),
+        'ensemble': (lambda v: isinstance(v, tuple) and all(map(_is_int, v)), 'a list of teacher seeds (ints)'),
+        'generations': (_pos_int, 'an int >= 1'), 'transductive': (_flag, 'True or False'),
+        'augment': (lambda v: isinstance(v, dict) and not set(v) - set(STUDENT_AUGMENT), f"a dict of some of {', '.join(STUDENT_AUGMENT)}"),
+        'epochs': (lambda v: v is None or _pos_int(v), 'a positive int')}}
 
-_STUDENT_RULES = {  # a student spec's settings: the config's rule of the same setting
-    **{k: _RULES[k] for k in ('alpha', 'beta', 'T', 'warmup', 'ensemble', 'generations', 'epochs')}, 'scale': _RULES['distill_scale'],
-    'loss': (lambda v: v in DISTILL_LOSSES or callable(v), f"one of {', '.join(DISTILL_LOSSES)} (or a callable)"),
-    'transductive': (lambda v: isinstance(v, bool), 'True or False'),
-    'augment': (lambda v: isinstance(v, dict) and not set(v) - set(STUDENT_AUGMENT), f"a dict of some of {', '.join(STUDENT_AUGMENT)}")}
-
-_JOINT = [  # rules between settings
+_JOINT = [  # rules between settings of a `Config`
     (lambda c: not (c.schedule == 'one_cycle' and c.decay_mode == 'keras'),
      "schedule 'one_cycle' and decay_mode 'keras' would both set the learning rate; use decay_mode 'l2' with 'one_cycle'"),
     (lambda c: not c.speaker_shift or c.norm == 'speaker',
@@ -137,73 +162,85 @@ def _choices(t)->tuple|None:
     lits = [a for a in typing.get_args(t) if typing.get_origin(a) is Literal]
     return typing.get_args(lits[0]) + (None,) if lits else None
 
-def check_config(cfg:Config):
+def check_config(cfg:Config|Distill):
     "Raise a one-line `ValueError` naming the first setting of `cfg` outside its `Literal` choices, its rule or a joint rule"
-    hints = typing.get_type_hints(Config)
+    who, hints = type(cfg).__name__, typing.get_type_hints(type(cfg))
     for f in dataclasses.fields(cfg):
         v, choices = getattr(cfg, f.name), _choices(hints[f.name])
         if choices is not None and v not in choices:
-            raise ValueError(f"Config: {f.name} must be one of {', '.join(map(str, choices))}, got {v!r}")
-        test, what = _RULES.get(f.name, (None, None))
-        if test and not test(v): raise ValueError(f"Config: {f.name} must be {what}, got {v!r}")
+            raise ValueError(f"{who}: {f.name} must be one of {', '.join(map(str, choices))}, got {v!r}")
+        test, what = _RULES[who].get(f.name, (None, None))
+        if test and not test(v): raise ValueError(f"{who}: {f.name} must be {what}, got {v!r}")
+    if who == 'Distill':
+        if cfg.augment:
+            try: Config(students={}, **cfg.augment)                              # a student's augmentation: checked as the config's own
+            except ValueError as e: raise ValueError(f"Distill: augment {cfg.augment}: {str(e).removeprefix('Config: ')}") from None
+        return
     for test, msg in _JOINT:
         if not test(cfg): raise ValueError(f"Config: {msg}")
-    for name, spec in cfg.students.items():
-        bad = set(spec) - set(STUDENT_KEYS)
-        if bad: raise ValueError(f"Config: student {name!r} has unknown setting(s) {sorted(bad)}; use {', '.join(STUDENT_KEYS)}")
-        for k, v in spec.items():
-            test, what = _STUDENT_RULES[k]
-            if not test(v): raise ValueError(f"Config: student {name!r}: {k} must be {what}, got {v!r}")
-        aug = spec.get('augment') or {}
-        try: cfg.replace(students={}, **aug)                                          # the values: checked as the config's own
-        except ValueError as e: raise ValueError(f"Config: student {name!r}: augment {aug}: {str(e).removeprefix('Config: ')}") from None
+    for name in cfg.students:
+        try: cfg.student(name)
+        except ValueError as e: raise ValueError(f"Config: student {name!r}: {str(e).removeprefix('Distill: ')}") from None
 
 # %% ../nbs/07b_config.ipynb
 @patch
+def student(self:Config, name:str)->Distill:
+    "How student `name` learns: the config's `distill` with what the student's spec changes"
+    spec = self.students[name]
+    if not isinstance(spec, dict): raise ValueError(f"student {name!r}: expected a dict of settings ({', '.join(STUDENT_KEYS)}), got {spec!r}")
+    return self.distill.replace(**spec)
+
+@patch
 def student_config(self:Config, name:str)->Config:
     "The config student `name` trains with: this one, with the student's own batch augmentation (`augment`) and epoch budget (`epochs`) if it has them"
-    spec = self.students[name]
-    own = {**(spec.get('augment') or {}), **({'epochs': spec['epochs']} if 'epochs' in spec else {})}
+    d = self.student(name)
+    own = {**d.augment, **({} if d.epochs is None else {'epochs': d.epochs})}
     return self.replace(**own) if own else self
 
 @patch
 def student_settings(self:Config, name:str)->dict:
-    "The distillation settings of student `name`: the config's alpha, beta, T, warmup (and levers) overridden by its spec"
-    s = {'loss': 'dkd', 'alpha': self.alpha, 'beta': self.beta, 'T': self.T, 'warmup': self.warmup,
-         'scale': self.distill_scale, 'ensemble': list(self.ensemble), 'generations': self.generations, **self.students[name]}
-    s['ensemble'] = [int(x) for x in s['ensemble']]
-    return {k: v for k, v in s.items() if not (k in _STUDENT_DEFAULTS and v == _STUDENT_DEFAULTS[k])}  # runs made before the levers match
+    "What the runs of student `name` record as their settings (`Distill.settings`)"
+    return self.student(name).settings()
 
 @patch(as_prop=True)
 def augmented(self:Config)->bool:
     "Whether the training inputs change from epoch to epoch (masking, random offsets, mixup)"
     return bool(self.time_masks or self.freq_masks or self.random_offsets or self.mixup or self.speaker_shift)
 
+def _option(f:dataclasses.Field)->str: return f.metadata.get('option', f.name)
+
 @patch
 def levers(self:Config)->dict:
-    "The lever settings that differ from the paper's (empty: the paper's recipe)"
-    d, ref = self.to_dict(), Config().to_dict()
-    return {k: d[k] for k in LEVER_FIELDS if k != 'save_models' and d[k] != ref[k]}
+    "The lever settings (`LEVER_FIELDS`) that differ from the paper's, by their option names (empty: the paper's recipe)"
+    out, ref = {}, Config()
+    for k in LEVER_FIELDS:
+        obj, r, name = (self.distill, ref.distill, k[8:]) if k.startswith('distill.') else (self, ref, k)
+        if getattr(obj, name) != getattr(r, name): out[_option(next(f for f in dataclasses.fields(obj) if f.name == name))] = getattr(obj, name)
+    return out
 
 # %% ../nbs/07b_config.ipynb
 @patch
 def to_dict(self:Config)->dict:
     "The settings as plain JSON-able values (the record and `config.json` store them)"
-    d = asdict(self)
-    d['features'] = asdict(self.features)
-    return d
+    return asdict(self)
+
+_MOVED = {'alpha': 'alpha', 'beta': 'beta', 'T': 'T', 'warmup': 'warmup', 'distill_scale': 'scale', 'ensemble': 'ensemble',
+          'generations': 'generations'} # settings of the students that older records keep at the top level -> their `Distill` name
 
 @patch(cls_method=True)
 def from_dict(cls:Config, d:dict)->Config:
-    "A Config from `to_dict` output (or a stored config.json); keys it lacks take their defaults"
-    known = {f.name for f in dataclasses.fields(cls)}
-    bad = set(d) - known
+    "A Config from `to_dict` output or any stored config.json (older layouts included); keys it lacks take their defaults"
+    d = dict(d)
+    moved = {new: d.pop(old) for old, new in _MOVED.items() if old in d}
+    if moved: d['distill'] = {**moved, **(d.get('distill') or {})}
+    bad = set(d) - {f.name for f in dataclasses.fields(cls)}
     if bad: raise ValueError(f"Config.from_dict: unknown key(s) {sorted(bad)}")
     return cls(**d)
 
 @patch
 def replace(self:Config, **kwargs)->Config:
-    "A copy with some settings changed (checked like a new one)"
+    "A copy with some settings changed (checked like a new one); `distill` may be a dict of the `Distill` settings to change"
+    if isinstance(kwargs.get('distill'), dict): kwargs['distill'] = self.distill.replace(**kwargs['distill'])
     return dataclasses.replace(self, **kwargs)
 
 def paper_config(**kwargs)->Config:

@@ -550,7 +550,7 @@ def ablation(cfg, # a `dkdfmh.train.Config` (its teacher_attention and students 
                          out/'attention' if out else None, progress, data=data)
     parts = [rename_models(cnn, {'teacher': 'cnn'}), att] + [_baseline_for(att, data, n) for n in baseline]
     rec = merge_records(*parts)
-    rec['methods']['dkd'] = f"DKDFMH (DKD, alpha {cfg.alpha:g}, beta {cfg.beta:g})"
+    rec['methods']['dkd'] = f"DKDFMH (DKD, alpha {cfg.distill.alpha:g}, beta {cfg.distill.beta:g})"
     if out: atomic_write_text(out/'ablation_record.json', json.dumps(rec, indent=1))
     t = ablation_table(rec, which=which, out_dir=out)
     t.attrs['record'] = rec
@@ -567,7 +567,7 @@ def beta_sweep(cfg, # a `dkdfmh.train.Config` (its alpha and students are overri
     from dkdfmh.train import run_experiment
     if not len(betas): raise ValueError("beta_sweep: no betas")
     students = {f'dkd_beta{float(b):g}': dict(loss='dkd', alpha=1., beta=float(b)) for b in betas}
-    rec = run_experiment(dataclasses.replace(cfg, alpha=1., students=students), out_dir, progress, data=data)
+    rec = run_experiment(cfg.replace(distill=dict(alpha=1.), students=students), out_dir, progress, data=data)
     t = beta_table(rec, which)
     if out_dir is not None:
         write_table(t, out_dir, 'beta_sweep')

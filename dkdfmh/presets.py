@@ -4,17 +4,18 @@
 
 # %% ../nbs/08b_presets.ipynb 4
 from __future__ import annotations
+import copy
 
 # %% auto 0
-__all__ = ['PRESETS', 'RECIPE_NAMES', 'LEVER_NAMES', 'preset', 'preset_config']
+__all__ = ['PRESETS', 'LEVER_FIELDS', 'RECIPE_NAMES', 'LEVER_NAMES', 'preset', 'preset_config']
 
 # %% ../nbs/08b_presets.ipynb
-_FAST = dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5, distill_scale=0.05)
+_FAST = dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, select_from=0.5, distill=dict(warmup=10, scale=0.05))
 
 PRESETS = {  # name -> kind, what it is, its `Config` settings on top of the paper's numbers
     'paper': dict(kind='recipe', about="the paper's optimiser and loss", settings={}),
     'reduced': dict(kind='recipe', about="the budget of the committed EMO-DB ablation (2 CPU cores)",
-                    settings=dict(epochs=15, lr=1e-3, warmup=6)),
+                    settings=dict(epochs=15, lr=1e-3, distill=dict(warmup=6))),
     'fast': dict(kind='recipe', about="the recommended recipe without its speed-perturbed copies, a third of the time", settings=_FAST),
     'recommended': dict(kind='recipe', about="the recommended recipe: per-speaker standardisation, one-cycle, speed-perturbed copies",
                         settings={**_FAST, 'speed_factors': (0.9, 1.1)}),
@@ -33,6 +34,10 @@ PRESETS = {  # name -> kind, what it is, its `Config` settings on top of the pap
     'teacher_last': dict(kind='lever', about="distil from the teacher's last epoch", settings=dict(teacher_select='last')),
 }
 
+LEVER_FIELDS = ('norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors', 'pitch_factors',
+                'mixup', 'balance', 'schedule', 'teacher_select', 'select_from', 'speaker_shift', 'distill.scale', 'distill.ensemble',
+                'distill.generations') # the levers (`Config.levers`, `13_levers`): the settings a recipe switches on, all off in the paper's ('distill.X': `Distill`'s)
+
 RECIPE_NAMES = tuple(k for k, v in PRESETS.items() if v['kind'] == 'recipe') # what `--recipe` accepts
 LEVER_NAMES = ('paper',) + tuple(k for k, v in PRESETS.items() if v['kind'] == 'lever') # a lever study's rows: the paper's recipe, then each lever
 
@@ -41,11 +46,13 @@ def preset(name:str, # a name in `PRESETS`
           )->dict: # its `Config` settings (a copy)
     "The settings of a named preset; a one-line error for an unknown name"
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
-    return dict(PRESETS[name]['settings'])
+    return copy.deepcopy(PRESETS[name]['settings'])
 
 def preset_config(name:str='recommended', # a name in `PRESETS`
                   **kwargs, # further `Config` settings on top (corpus, root, protocol, seeds, any lever)
                  ): # `dkdfmh.train.Config`
     "The `Config` of a named preset, with the given settings on top"
-    from dkdfmh.config import Config
-    return Config(**{**preset(name), **kwargs})
+    from dkdfmh.config import Config, Distill
+    s, d = preset(name), kwargs.pop('distill', None)
+    cfg = Config(**{**s, **kwargs})
+    return cfg.replace(distill=d) if d is not None else cfg   # a dict changes some of the preset's `distill`, a `Distill` replaces it

@@ -275,11 +275,10 @@ def unlabelled_segments(dls)->torch.Tensor:
 # %% ../nbs/08_train.ipynb
 def distill_student(dls, teacher:nn.Module, cfg:Config, seed:int=0, student:str='dkd', ckpt=None, progress:bool=True, cbs:list|None=None)->FitResult:
     "A freshly initialised student of the same architecture, trained with CE + w(epoch) * L from the frozen `teacher` (born-again: n generations)"
-    s = cfg.student_settings(student)
-    distill = dict(loss=s['loss'], alpha=s['alpha'], beta=s['beta'], T=s['T'], warmup=s['warmup'])
-    if 'scale' in s: distill['scale'] = s['scale']
-    if s.get('transductive'): distill['unlabelled'] = unlabelled_segments(dls)
-    n, earlier = s.get('generations', 1), []
+    d = cfg.student(student)
+    distill = dict(loss=d.loss, alpha=d.alpha, beta=d.beta, T=d.T, warmup=d.warmup, scale=d.scale)
+    if d.transductive: distill['unlabelled'] = unlabelled_segments(dls)
+    n, earlier = d.generations, []
     teacher = copy.deepcopy(teacher)
     for g in range(1, n + 1):
         res = fit_model(dls, cfg.student_config(student), seed, attention=True, teacher=teacher, ckpt=_generation_ckpt(ckpt, g, n), progress=progress, distill=distill, cbs=cbs)
@@ -403,11 +402,10 @@ def _as_json(d:dict)->dict: return json.loads(json.dumps(d))
 
 # %% ../nbs/08_train.ipynb
 def _check_out_dir(out:Path, cfg:Config):
-    "Refuse to mix runs of different recipes in one folder (what may differ: seeds, folds, students, device); a stored config without the levers had them off"
+    "Refuse to mix runs of different recipes in one folder (what may differ: seeds, folds, students, device); a stored config of an older layout is read by `Config.from_dict`"
     p, mine = out/'config.json', {k: v for k, v in _as_json(cfg.to_dict()).items() if k not in _FREE}
     if p.exists():
-        stored, ref = json.loads(p.read_text()), _as_json(Config().to_dict())
-        theirs = {k: v for k, v in {**{k: ref[k] for k in LEVER_FIELDS}, **stored}.items() if k not in _FREE}
+        theirs = {k: v for k, v in _as_json(Config.from_dict(json.loads(p.read_text())).to_dict()).items() if k not in _FREE}
         diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
         if diff: raise ValueError(f"{out}: holds runs of another config (differs in {diff}); use another out_dir or remove it")
     else: atomic_write_text(p, json.dumps(cfg.to_dict(), indent=1))
@@ -476,7 +474,7 @@ def finish(self:FoldRun, model:str, s:int, res:FitResult)->dict:
                best_epoch=res.best_epoch, seconds=res.seconds, history=res.history, precision=res.precision, **self.scored(res))
     if self.dls.norm is not None: rec['norm'] = self.dls.norm.to_dict()
     # a student taught by a rerun of its recorded teacher (`teacher_of`): the scores of the teacher that taught it
-    if model != self.teacher_name and (cfg.student_settings(model).get('ensemble') or [s]) == [s] and s in self.reruns:
+    if model != self.teacher_name and (cfg.student(model).ensemble or (s,)) == (s,) and s in self.reruns:
         rec['teacher_rerun'] = self.reruns[s]
     if res.generations: rec['generations'] = [dict(generation=g, best_epoch=r.best_epoch, seconds=r.seconds, history=r.history, **self.scored(r))
                                               for g, r in enumerate(res.generations, 1)]
@@ -524,7 +522,7 @@ def run(self:FoldRun, model:str)->dict:
     ckpt = self.path(model, suffix='.pth')
     if model == self.teacher_name: res = train_teacher(self.dls, cfg, self.seed, ckpt=ckpt, progress=self.progress)
     else:
-        members = cfg.student_settings(model).get('ensemble') or [self.seed]
+        members = list(cfg.student(model).ensemble) or [self.seed]
         teacher = self.teacher_of(self.seed) if members == [self.seed] else EnsembleTeacher([self.teacher_of(s) for s in members])
         res = distill_student(self.dls, teacher, cfg, self.seed, student=model, ckpt=ckpt, progress=self.progress)
     return self.finish(model, self.seed, res)
@@ -532,7 +530,7 @@ def run(self:FoldRun, model:str)->dict:
 # %% ../nbs/08_train.ipynb
 def _units(cfg:Config, folds)->list:
     "The independent pieces of an experiment's grid, in the order a single process runs them: one (fold, seed) each, or one fold with all its seeds when a student learns from other seeds' teachers"
-    if any(cfg.student_settings(m).get('ensemble') for m in cfg.students): return [[(f, s) for s in cfg.seeds] for f in folds]
+    if any(cfg.student(m).ensemble for m in cfg.students): return [[(f, s) for s in cfg.seeds] for f in folds]
     return [[(f, s)] for s in cfg.seeds for f in folds]
 
 _WORKER = {}   # in a worker process of `_run_parallel`: the experiment's data, sent once per process

@@ -10,7 +10,7 @@ from dkdfmh.evaluate import baseline_experiment, merge_records, rename_models, s
 
 out = Path(__file__).parent/'speaker-10ep'
 cfg = Config(corpus='emodb', root=str(find_emodb()), protocol='speaker', n_folds=5, n_valid_speakers=1,
-             epochs=10, warmup=4, seeds=(0, 1, 2), teacher_attention=False, students={})
+             epochs=10, distill=dict(warmup=4), seeds=(0, 1, 2), teacher_attention=False, students={})
 data = load_data(cfg, progress=False)
 cnn = run_experiment(cfg, out/'cnn', progress=True, data=data)
 df, feats, splits = data

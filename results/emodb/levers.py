@@ -39,8 +39,8 @@ a = p.parse_args()
 
 root = find_emodb()
 if root is None: sys.exit("levers.py: EMO-DB not found (find_emodb() returned None; set DKDFMH_EMODB)")
-recipe = dict(epochs=15, lr=1e-3, warmup=6) if a.budget == 'reduced' else dict(epochs=50, lr=1e-4, warmup=20)
-if a.epochs is not None: recipe.update(epochs=a.epochs, warmup=round(0.4 * a.epochs))   # the paper's 20 of 50
+recipe = dict(epochs=15, lr=1e-3, distill=dict(warmup=6)) if a.budget == 'reduced' else dict(epochs=50, lr=1e-4, distill=dict(warmup=20))
+if a.epochs is not None: recipe.update(epochs=a.epochs, distill=dict(warmup=round(0.4 * a.epochs)))   # the paper's 20 of 50
 base = Config(corpus='emodb', root=str(root), protocol='speaker', n_folds=5, n_valid_speakers=1, seeds=tuple(a.seeds),
               folds=None if a.folds is None else tuple(a.folds), **recipe)
 t0 = time.time()

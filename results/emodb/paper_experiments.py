@@ -31,7 +31,7 @@ p.add_argument('--protocols', nargs='+', default=['speaker', 'random'], choices=
 p.add_argument('--parts', nargs='+', default=['ablation', 'beta'], choices=('ablation', 'beta'))
 a = p.parse_args()
 
-recipe = dict(epochs=15, lr=1e-3, warmup=6) if a.budget == 'reduced' else dict(epochs=50, lr=1e-4, warmup=20)
+recipe = dict(epochs=15, lr=1e-3, distill=dict(warmup=6)) if a.budget == 'reduced' else dict(epochs=50, lr=1e-4, distill=dict(warmup=20))
 here = Path(__file__).parent
 for protocol in a.protocols:
     out = here/f"{protocol}-{recipe['epochs']}ep"

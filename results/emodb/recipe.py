@@ -18,11 +18,11 @@ from dkdfmh.evaluate import to_markdown
 
 
 # the settings of r2 (RECIPES['fast']; the recommended recipe is r11, r2 with speed-perturbed copies); every later candidate is r2 with one change (r5, r6, r10 overriding one of these)
-R2 = dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10, select_from=0.5)
+R2 = dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, distill=dict(warmup=10), select_from=0.5)
 
 CANDIDATES = {
     # speaker-normalised features, fastai's one-cycle schedule, the paper's DKD and a quarter-weight DKD
-    'r1': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, warmup=10,
+    'r1': dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, distill=dict(warmup=10),
                students={'dkd': dict(loss='dkd'), 'dkd_q': dict(loss='dkd', scale=0.25),
                          'dkd_ens': dict(loss='dkd', scale=0.25, ensemble=(0, 1, 2)),
                          # transductive: also the teacher's outputs on the unlabelled validation and test speakers' segments
@@ -105,7 +105,7 @@ CANDIDATES = {
     # r13: r11's control for training length: r11 triples an epoch's segments, so its models take three times r2's
     # optimiser steps; r13 gives r2 as many (75 epochs of the original audio, the DKD warm-up over the same 30% of
     # training), so that r13 -> r11 is the copies alone at equal steps
-    'r13': dict(R2, epochs=75, warmup=30,
+    'r13': dict(R2, epochs=75, distill=dict(warmup=30),
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
 }
 # r2 trains exactly as r1 (same settings but `select_from`, which only changes which epoch is kept; CPU runs are
