@@ -209,12 +209,13 @@ def worker_fastai(a)->dict:
     import torch
     if a.threads: torch.set_num_threads(a.threads)
     from fastai.learner import defaults
-    from dkdfmh.train import Config, load_data, train_teacher, distill_student, pick_device
+    from dkdfmh.train import load_data, train_teacher, distill_student, pick_device
+    from dkdfmh.presets import preset_config
     from dkdfmh.data import segment_dls, make_vocab
     Timer = timer_callback()
     defaults.callbacks.append(Timer)
     with tempfile.TemporaryDirectory() as d:
-        cfg = Config(corpus='emodb', root=str(emodb_root()), epochs=a.epochs, cache_dir=d, channels_last=bool(a.channels_last))
+        cfg = preset_config('paper', corpus='emodb', root=str(emodb_root()), epochs=a.epochs, cache_dir=d, channels_last=bool(a.channels_last))
         df, feats, splits = load_data(cfg, progress=False)
     vocab = make_vocab(df['label'])
     dls = segment_dls(feats, df['label'], splits[0], vocab=vocab, cfg=cfg.features, bs=cfg.bs, seed=0, device=pick_device(cfg.device))
@@ -228,10 +229,11 @@ def worker_fastai(a)->dict:
 
 def worker_memory(a)->dict:
     "A full EMO-DB speaker-independent experiment (5 folds, teacher + DKD student), short epochs; own peak RSS"
-    from dkdfmh.train import Config, run_experiment
+    from dkdfmh.train import run_experiment
+    from dkdfmh.presets import preset_config
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
-        cfg = Config(corpus='emodb', root=str(emodb_root()), epochs=a.epochs, cache_dir=str(Path(d)/'cache'))
+        cfg = preset_config('paper', corpus='emodb', root=str(emodb_root()), epochs=a.epochs, cache_dir=str(Path(d)/'cache'))
         rec = run_experiment(cfg, out_dir=str(Path(d)/'out'), progress=False)
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -204,14 +204,14 @@ CONFIG_OPTIONS = {'protocol': ('protocol', 'n_folds', 'folds', 'n_valid_speakers
                   'levers (on top of the recipe)': LEVER_OPTIONS} # help section -> the `Config` settings the training commands take as options ('distill.X': `Distill`'s)
 
 def config_option(name:str, # a `Config` field, or 'distill.X' for a field of its `Distill`
-                 )->tuple: # (option name as a Python identifier, docments entry, the recommended recipe's value)
-    "How a `Config` setting is said on the command line: its option (a `Distill` field's metadata may rename it), its documentation and the default recipe's value"
+                 )->tuple: # (option name as a Python identifier, docments entry (its default: the recommended recipe's), the paper's value)
+    "How a `Config` setting is said on the command line: its option (a `Distill` field's metadata may rename it), its documentation, the paper's value"
     from dkdfmh.config import Config, Distill
     from dkdfmh.presets import preset
-    cls, key, rec = (Distill, name[8:], preset('recommended').get('distill', {})) if name.startswith('distill.') else (Config, name, preset('recommended'))
+    cls, key, pap = (Distill, name[8:], preset('paper')['distill']) if name.startswith('distill.') else (Config, name, preset('paper'))
     f = next(f for f in dataclasses.fields(cls) if f.name == key)
     d = docments(cls, full=True, eval_str=True)[key]
-    return f.metadata.get('option', key), d, rec.get(key, d.default)
+    return f.metadata.get('option', key), d, pap.get(key, d.default)
 
 def _said(v)->str: return 'none' if v in ((), []) else _fmt_default(v)
 
@@ -224,10 +224,10 @@ def config_arguments(parser:argparse.ArgumentParser, # the parser to extend
     for title, names in sections.items():
         if title not in groups: groups[title] = parser.add_argument_group(title)
         for field_name in names:
-            name, d, rec = config_option(field_name)
+            name, d, pap = config_option(field_name)
             kw = _arg_kwargs(d.anno, name)
-            said = _said(d.default) if rec == d.default else f"the recipe's: recommended {_said(rec)}, paper {_said(d.default)}"
-            help = d.docment if 'action' in kw or rec is None is d.default else f"{d.docment} (default: {said})"   # flags: off
+            said = _said(d.default) if pap == d.default else f"the recipe's: recommended {_said(d.default)}, paper {_said(pap)}"
+            help = d.docment if 'action' in kw or pap is None is d.default else f"{d.docment} (default: {said})"   # flags: off
             groups[title].add_argument('--' + name.replace('_', '-'), dest=name, default=False if 'action' in kw else None, help=help,
                                        **({} if 'action' in kw else dict(metavar=_metavar(name, kw))), **kw)
 
@@ -268,7 +268,8 @@ def prepare_run(device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (
     opts = {**(dict(subset='improvised') if paper and c.name == 'iemocap' else {}), **c.options}   # the paper's dialogues, said in the config
     base = dict(corpus=c.name, root=c.root, corpus_options=opts, device=device, mixed_precision=amp, cache_dir=kwargs.get('cache_dir'))
     demo, name = c.name == 'synthetic' and recipe is None, recipe or 'recommended'
-    if demo: cfg = Config(**base, protocol='speaker', n_folds=int(c.table.speaker.nunique()), **DEMO_RECIPE)
+    from dkdfmh.presets import preset_config
+    if demo: cfg = preset_config('paper', **base, protocol='speaker', n_folds=int(c.table.speaker.nunique()), **DEMO_RECIPE)
     else:
         from dkdfmh.presets import preset_config
         cfg = preset_config(name, **base)

@@ -209,7 +209,7 @@ def run_lever_study(base:Config, # the recipe with every lever off (corpus, prot
     return table
 
 # %% ../nbs/13_levers.ipynb
-RECIPES = {name: preset(name) for name in RECIPE_NAMES} # recipe name -> `Config` overrides of the paper's numbers (`dkdfmh.presets`)
+RECIPES = {name: preset(name) for name in RECIPE_NAMES} # recipe name -> what it changes of `Config()`, the recommended recipe (`dkdfmh.presets`)
 
 def recipe_config(name:str='recommended', # a name in `RECIPE_NAMES`: paper, reduced, fast, recommended
                   **kwargs, # further `Config` settings on top (corpus, root, protocol, seeds, any lever)

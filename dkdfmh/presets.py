@@ -10,15 +10,15 @@ import copy
 __all__ = ['PRESETS', 'LEVER_FIELDS', 'RECIPE_NAMES', 'LEVER_NAMES', 'preset', 'preset_config']
 
 # %% ../nbs/08b_presets.ipynb
-_FAST = dict(norm='speaker', schedule='one_cycle', lr=3e-3, epochs=25, select_from=0.5, distill=dict(warmup=10, scale=0.05))
+_PAPER = dict(norm='none', schedule='constant', lr=1e-4, epochs=50, select_from=0., speed_factors=(), distill=dict(warmup=20, scale=1.))
 
-PRESETS = {  # name -> kind, what it is, its `Config` settings on top of the paper's numbers
-    'paper': dict(kind='recipe', about="the paper's optimiser and loss", settings={}),
+PRESETS = {  # name -> kind, what it is, its `Config` settings (a recipe: on top of `Config()`'s; a lever: on top of the paper's)
+    'paper': dict(kind='recipe', about="the paper's optimiser and loss", settings=_PAPER),
     'reduced': dict(kind='recipe', about="the budget of the committed EMO-DB ablation (2 CPU cores)",
-                    settings=dict(epochs=15, lr=1e-3, distill=dict(warmup=6))),
-    'fast': dict(kind='recipe', about="the recommended recipe without its speed-perturbed copies, a third of the time", settings=_FAST),
+                    settings={**_PAPER, 'epochs': 15, 'lr': 1e-3, 'distill': dict(warmup=6, scale=1.)}),
+    'fast': dict(kind='recipe', about="the recommended recipe without its speed-perturbed copies, a third of the time", settings=dict(speed_factors=())),
     'recommended': dict(kind='recipe', about="the recommended recipe: per-speaker standardisation, one-cycle, speed-perturbed copies",
-                        settings={**_FAST, 'speed_factors': (0.9, 1.1)}),
+                        settings={}),
     'norm_global': dict(kind='lever', about="standardise with the training segments' statistics", settings=dict(norm='global')),
     'norm_utterance': dict(kind='lever', about="standardise each utterance with its own statistics", settings=dict(norm='utterance')),
     'norm_speaker': dict(kind='lever', about="standardise each speaker with its own statistics (transductive)", settings=dict(norm='speaker')),
@@ -51,8 +51,8 @@ def preset(name:str, # a name in `PRESETS`
 def preset_config(name:str='recommended', # a name in `PRESETS`
                   **kwargs, # further `Config` settings on top (corpus, root, protocol, seeds, any lever)
                  ): # `dkdfmh.train.Config`
-    "The `Config` of a named preset, with the given settings on top"
-    from dkdfmh.config import Config, Distill
-    s, d = preset(name), kwargs.pop('distill', None)
+    "The `Config` of a named preset (a lever: on the paper's recipe), with the given settings on top"
+    from dkdfmh.config import Config
+    s, d = {**(preset('paper') if PRESETS.get(name, {}).get('kind') == 'lever' else {}), **preset(name)}, kwargs.pop('distill', None)
     cfg = Config(**{**s, **kwargs})
     return cfg.replace(distill=d) if d is not None else cfg   # a dict changes some of the preset's `distill`, a `Distill` replaces it

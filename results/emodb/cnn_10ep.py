@@ -4,12 +4,13 @@ on the same folds. Finished runs in speaker-10ep/cnn/runs are read back, not ret
 Run from the repository root: .venv/bin/python results/emodb/cnn_10ep.py"""
 import json
 from pathlib import Path
+from dkdfmh.presets import preset_config
 from dkdfmh.audio import find_emodb, atomic_write_text
 from dkdfmh.train import Config, load_data, run_experiment
 from dkdfmh.evaluate import baseline_experiment, merge_records, rename_models, summary_table, write_table
 
 out = Path(__file__).parent/'speaker-10ep'
-cfg = Config(corpus='emodb', root=str(find_emodb()), protocol='speaker', n_folds=5, n_valid_speakers=1,
+cfg = preset_config('paper', corpus='emodb', root=str(find_emodb()), protocol='speaker', n_folds=5, n_valid_speakers=1,
              epochs=10, distill=dict(warmup=4), seeds=(0, 1, 2), teacher_attention=False, students={})
 data = load_data(cfg, progress=False)
 cnn = run_experiment(cfg, out/'cnn', progress=True, data=data)

@@ -9,6 +9,7 @@ Writes results/emodb/egemaps/{speaker,random}.json (result records) and egemaps.
 """
 import json, sys
 from pathlib import Path
+from dkdfmh.presets import preset_config
 from dkdfmh.audio import find_emodb, atomic_write_text
 from dkdfmh.config import Config
 from dkdfmh.corpora import load_corpus
@@ -21,7 +22,7 @@ out = Path(__file__).parent/'egemaps'
 out.mkdir(exist_ok=True)
 tables = []
 for protocol, n_folds in (('speaker', 5), ('random', 1)):
-    cfg = Config(corpus='emodb', root=str(root), protocol=protocol, n_folds=n_folds)       # the splits of paper_experiments.py
+    cfg = preset_config('paper', corpus='emodb', root=str(root), protocol=protocol, n_folds=n_folds)       # the splits of paper_experiments.py
     df = load_corpus(cfg.corpus, cfg.root, **cfg.corpus_options)
     splits = make_splits(df, protocol=cfg.protocol, n_folds=cfg.n_folds, n_valid_speakers=cfg.n_valid_speakers, seed=cfg.split_seed)
     G = egemaps_features(df.path, progress=True)

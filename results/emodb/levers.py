@@ -21,6 +21,7 @@ Smoke test:  .venv/bin/python results/emodb/levers.py --folds 0 --seeds 0 --epoc
 """
 import argparse, sys, time
 from pathlib import Path
+from dkdfmh.presets import preset_config
 from dkdfmh.audio import find_emodb
 from dkdfmh.train import Config, load_data, keep_freed_memory
 from dkdfmh.levers import LEVERS, run_lever_study
@@ -41,7 +42,7 @@ root = find_emodb()
 if root is None: sys.exit("levers.py: EMO-DB not found (find_emodb() returned None; set DKDFMH_EMODB)")
 recipe = dict(epochs=15, lr=1e-3, distill=dict(warmup=6)) if a.budget == 'reduced' else dict(epochs=50, lr=1e-4, distill=dict(warmup=20))
 if a.epochs is not None: recipe.update(epochs=a.epochs, distill=dict(warmup=round(0.4 * a.epochs)))   # the paper's 20 of 50
-base = Config(corpus='emodb', root=str(root), protocol='speaker', n_folds=5, n_valid_speakers=1, seeds=tuple(a.seeds),
+base = preset_config('paper', corpus='emodb', root=str(root), protocol='speaker', n_folds=5, n_valid_speakers=1, seeds=tuple(a.seeds),
               folds=None if a.folds is None else tuple(a.folds), **recipe)
 t0 = time.time()
 data = load_data(base, progress=False)

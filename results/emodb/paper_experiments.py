@@ -18,6 +18,7 @@ Run from the repository root:  .venv/bin/python results/emodb/paper_experiments.
 """
 import argparse, json, shutil, time
 from pathlib import Path
+from dkdfmh.presets import preset_config
 from dkdfmh.audio import find_emodb, atomic_write_text
 from dkdfmh.train import Config, load_data, keep_freed_memory
 from dkdfmh.evaluate import ablation, beta_sweep, report, model_summary, plot_confusion, save_figure
@@ -37,7 +38,7 @@ for protocol in a.protocols:
     out = here/f"{protocol}-{recipe['epochs']}ep"
     # speaker-independent: 5 folds of 2 test speakers; random: the paper's one seeded 80/20 utterance split (speakers
     # mixed), fixed across model seeds, with 10% of the utterances moved from its training side to validation
-    cfg = Config(corpus='emodb', root=str(find_emodb()), protocol=protocol, n_folds=5 if protocol == 'speaker' else 1,
+    cfg = preset_config('paper', corpus='emodb', root=str(find_emodb()), protocol=protocol, n_folds=5 if protocol == 'speaker' else 1,
                  n_valid_speakers=1, **recipe)
     data = load_data(cfg, progress=False)
     for k in range(1, len(a.seeds) + 1):             # seed by seed, so that an interrupted run leaves whole seeds behind

@@ -17,6 +17,7 @@ Output: dkdfmh/pretrained/emodb-4class.safetensors, MODEL_CARD.md, results/emodb
 import argparse, json, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
+from dkdfmh.presets import preset_config
 from dkdfmh.audio import find_emodb, atomic_write_text
 from dkdfmh.splits import Split
 from dkdfmh.data import segment_dls, make_vocab
@@ -149,7 +150,7 @@ seed on two cores with `--folds` split between two processes); finished runs are
 def baseline_ua(norm:str)->str:
     "The classical baseline (log filterbank mean+std, logistic regression) with the same standardisation on the same folds"
     from dkdfmh.levers import normalized_baseline
-    cfg = Config(corpus='emodb', root=str(find_emodb()), n_folds=5, n_valid_speakers=1)
+    cfg = preset_config('paper', corpus='emodb', root=str(find_emodb()), n_folds=5, n_valid_speakers=1)
     df, feats, splits = load_data(cfg, progress=False)
     b = normalized_baseline(df, feats, splits, norm, vocab=VOCAB, cfg=cfg.features)
     return f"{100 * b['summary'][f'logreg_{norm}']['ua_mean']:.1f}"

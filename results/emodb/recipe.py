@@ -11,6 +11,7 @@ baseline, pooled UA/WA, and each student minus its own teacher run by run; for t
 import argparse, json, math, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
+from dkdfmh.presets import preset_config
 from dkdfmh.audio import find_emodb, atomic_write_text, atomic_write_bytes
 from dkdfmh.train import Config, load_data, run_experiment, summarize_runs, keep_freed_memory
 from dkdfmh.levers import normalized_baseline, lever_rows, lever_table
@@ -136,7 +137,7 @@ if a.students is not None:
     bad = sorted(set(a.students) - set(spec['students']))
     if bad: sys.exit(f"recipe.py: {a.candidate} has no student(s) {bad}; it has {', '.join(spec['students'])}")
     spec['students'] = {k: v for k, v in spec['students'].items() if k in a.students}
-cfg = Config(corpus='emodb', root=str(root), protocol='speaker', n_folds=5, seeds=tuple(a.seeds),
+cfg = preset_config('paper', corpus='emodb', root=str(root), protocol='speaker', n_folds=5, seeds=tuple(a.seeds),
              folds=None if a.folds is None else tuple(a.folds), **{'n_valid_speakers': 1, **spec})
 out = Path(__file__).parent/f"recipe-{a.candidate}"
 t0 = time.time()
