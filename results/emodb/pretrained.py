@@ -68,7 +68,9 @@ def choose()->dict:
     mine = t[t.candidate == recipe]
     part = lambda epoch, mode: mine[(mine.epoch == epoch) & (mine['mode'] == mode)]
     scores = {f"{e}_{m}": dict(ua=pm(pooled(part(e, m))), folds=fold_pm(part(e, m))) for e in ('best', 'last') for m in ('single', 'speaker')}
-    return dict(recipe=recipe, settings={k: v for k, v in CANDIDATES[recipe].items() if k != 'students'}, seeds=sorted(int(x) for x in t.seed.unique()),
+    cfg = Config(**{k: v for k, v in CANDIDATES[recipe].items() if k != 'students'})
+    settings = dict(lr=cfg.lr, epochs=cfg.epochs, warmup=cfg.distill.warmup, **cfg.levers())   # the recipe's numbers and every lever it turns on
+    return dict(recipe=recipe, settings=settings, seeds=sorted(int(x) for x in t.seed.unique()),
                 candidates={c: dict(valid=float(g.valid.mean()), test=pm(pooled(g))) for c, g in ship.groupby('candidate')},
                 nested=dict(ua=pm(nested['nested']), choices={int(k): v for k, v in nested['choices'].candidate.items()},
                             test_chosen=[nested['test_chosen'][0], pm(nested['test_chosen'][1])]),
