@@ -67,3 +67,14 @@ def write_index():
     items = '\n'.join(f'<li><a href="{p.name}">{html.escape(p.stem)}</a></li>' for p in pages)
     (HTML_DIR/'index.html').write_text(f'<!doctype html><html><head><meta charset="utf-8"><title>dkdfmh notebooks</title></head>'
                                        f'<body><h1>dkdfmh notebooks</h1><ol>\n{items}\n</ol></body></html>\n', encoding='utf-8')
+
+def test_tutorial_without_emodb(tmp_path, monkeypatch):
+    "The tutorial runs top to bottom where EMO-DB is absent too (on the synthetic corpus): a copy run outside the project"
+    from dkdfmh.audio import find_emodb
+    if find_emodb() is None: pytest.skip("EMO-DB is absent here: test_notebook[20_tutorial_emodb] ran the synthetic case")
+    monkeypatch.delenv('DKDFMH_EMODB', raising=False)
+    nb = tmp_path/'20_tutorial_emodb.ipynb'
+    nb.write_bytes((Path(cfg.nbs_path)/nb.name).read_bytes())
+    executed = execute(nb, skip_flags=set(cfg.get('tst_flags', '').split()))
+    text = ''.join(''.join(o.get('text', '')) for c in executed.cells for o in c.get('outputs', []))
+    assert 'this page runs on the synthetic corpus' in text, text[:500]
