@@ -65,6 +65,40 @@ def cpu_model()->str:
 
 def n_cores()->int: return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
 
+def cpu_flags()->str:
+    "The CPU, its usable cores and its native bf16 features (avx512_bf16, AMX), as every benchmark here names it"
+    sys.path.insert(0, str(Path(__file__).parent))
+    from jobs import cpu_name
+    return cpu_name()
+
+def companions(root:Path)->list:
+    "Markdown lines: the rows of the speed issue measured by the companion benchmarks, each from its own run (machine named)"
+    J = lambda p: json.loads((root/p).read_text()) if (root/p).exists() else None
+    P, B, C, A = J('benchmarks/PRECISION.json'), J('benchmarks/JOBS.json'), J('benchmarks/PREDICT.json'), J('results/emodb/precision-bf16-fast/paired.json')
+    L = ["## Precision, worker processes, cold start (companion benchmarks, each its own run)", "",
+         "| row | measured | machine, date | command (output) |", "|---|---|---|---|"]
+    if P:
+        s = P['segments_per_s']
+        L += [f"| training, bf16 / fp32 segments/s | {s['bf16']['train']:.0f} / {s['fp32']['train']:.0f} = **{P['ratio']['train']:.2f}x** "
+              f"(`auto` here: {P['auto']}) | {P['cpu']}; {P['started']} | `benchmarks/precision.py` (PRECISION.md) |",
+              f"| inference, bf16 / fp32 segments/s | {s['bf16']['infer']:.0f} / {s['fp32']['infer']:.0f} = **{P['ratio']['infer']:.2f}x** | "
+              f"{P['cpu']}; {P['started']} | `benchmarks/precision.py` (PRECISION.md) |"]
+    if A:
+        s = A['all']['summary']
+        L += [f"| accuracy, bf16 - fp32 test UA (paired, teacher and DKD student) | {100 * s['mean']:+.1f} ± {100 * s['sd']:.1f} points over {s['n']} runs "
+              f"(95% CI {100 * s['lo']:+.1f} .. {100 * s['hi']:+.1f}) | {A['machine']} | `results/emodb/precision.py` (precision-bf16-fast/paired.md) |"]
+    if B:
+        L += [f"| grid of {len(B['folds'])} folds x {B['epochs']} epochs, 2 worker processes / 1 | {B['seconds']['2']:.0f} s / {B['seconds']['1']:.0f} s = "
+              f"**{B['speedup']:.2f}x** faster | {B['cpu']}; {B['started']} | `benchmarks/jobs.py` (JOBS.md) |"]
+    if C:
+        L += [f"| cold start, `dkdfmh_predict` one file | **{C['cold_start']['median']:.2f} s** median ({C['cold_start']['min']:.2f}-{C['cold_start']['max']:.2f}; "
+              f"`import torch` alone {C['import_torch']['median']:.2f} s) | {C['cpu']}; {C['started']} | `benchmarks/predict.py` (PREDICT.md) |"]
+    return L + ["", "Targets of the speed issue: bf16 training >= 1.6x float32 *where the CPU has native bf16*: not applicable on the "
+                "machines above (no avx512_bf16 or AMX; emulated bf16 is slower, so `resolve_precision('auto')` keeps float32 there); "
+                "a whole 5-fold study of the recommended recipe >= 2x faster: not measured (about 2.5 h per seed in one process here; "
+                "the worker processes' gain is measured on the smaller grid above); mixed-precision training on CUDA: not checked "
+                "(no GPU was lent to these runs).", ""]
+
 def atomic_write(path:Path, text:str):
     from dkdfmh.audio import atomic_write_text
     atomic_write_text(path, text)
@@ -373,7 +407,7 @@ def report(R, cmd, started, wall)->str:
           "describe this machine when it is not shared.", "",
           "## Machine", "",
           "| | |", "|---|---|",
-          f"| CPU | {cpu_model()}, {n_cores()} usable cores |",
+          f"| CPU | {R.get('cpu') or 'not recorded by this run'} |",
           f"| GPU | {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU on this machine'} |",
           f"| software | Python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}, fastai {fastai.__version__} |",
           f"| torch threads | intra-op {torch.get_num_threads()}, inter-op {torch.get_num_interop_threads()} (defaults; `OMP_NUM_THREADS` {os.environ.get('OMP_NUM_THREADS', 'unset')}, `OMP_WAIT_POLICY` {os.environ.get('OMP_WAIT_POLICY', 'unset')}) |",
@@ -500,6 +534,7 @@ def report(R, cmd, started, wall)->str:
         T = ["## Targets", "", "| target | measured | verdict |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in targets] + [""]
         i = L.index("## Machine")
         L = L[:i] + T + L[i:]
+    L += companions(ROOT)
     return "\n".join(L) + "\n"
 
 # ---------------------------------------------------------------- main
@@ -533,7 +568,7 @@ def main():
         log(f"load average {load():.2f} > {LOAD_QUIET}: waiting 60 s ({tries + 1}/{a.wait})"); time.sleep(60); tries += 1
     if load() > LOAD_QUIET: note = f"NOT quiet: still {load():.2f} after waiting {tries} min; numbers are pessimistic"
     elif tries: note = f"quiet after waiting {tries} min"
-    R, started, skip = dict(load_before=load(), load_note=note), time.time(), set(filter(None, a.skip.split(',')))
+    R, started, skip = dict(cpu=cpu_flags(), load_before=load(), load_note=note), time.time(), set(filter(None, a.skip.split(',')))
     loads = []
     for name, f in SECTIONS.items():
         if name in skip: continue
