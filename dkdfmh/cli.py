@@ -342,7 +342,7 @@ def train_command(no_attention:bool=False, # the teacher is the plain CNN (the p
                   deploy:Literal['valid', 'student', 'teacher']='valid', # model.safetensors: valid (of the first fold and seed's teacher and student, the higher validation UA; a tie: the student), student or teacher
                   out:str|None=None, # output folder (default runs/<corpus>-<protocol>); finished runs in it are reused
                   quiet:bool=False, # no progress bars
-                  jobs:int=1, # worker processes for the grid's (fold, seed) units, the cores shared among them (0: as many as the cores and memory allow)
+                  jobs:int=0, # worker processes for the grid's (fold, seed) units, the cores shared among them (0: as many as the cores and memory allow; 1: one process)
                   **kwargs, # corpus and recipe arguments (`prepare_run`)
                  )->dict: # record, model (model.safetensors), md, csv, confusion (report files), out
     "Train the teacher, then distil the student, on each fold and seed; write the record, a deployable model, results and confusion matrix"
