@@ -4,7 +4,7 @@
 
 # %% ../nbs/07b_config.ipynb 3
 from __future__ import annotations
-import dataclasses, math, typing
+import dataclasses, functools, math, typing, warnings
 from typing import Literal
 from dataclasses import dataclass, field, asdict
 from fastcore.basics import patch
@@ -248,3 +248,19 @@ def paper_config(**kwargs)->Config:
     "The paper's published setting as a `Config`: its recipe (`preset_config('paper')`) on IEMOCAP's improvised dialogues, one seeded random split"
     from dkdfmh.presets import preset_config
     return preset_config('paper', **{**dict(corpus='iemocap', corpus_options=dict(subset='improvised'), protocol='random', n_folds=1), **kwargs})
+
+# %% ../nbs/07b_config.ipynb
+_dataclass_init = Config.__init__
+
+@functools.wraps(_dataclass_init)
+def _init(self, *args, **kwargs):
+    "`Config.__init__`, taking the students' settings at the top level (the earlier layout) for one release, with a warning"
+    old = {_MOVED[k]: kwargs.pop(k) for k in list(kwargs) if k in _MOVED}
+    if old:
+        warnings.warn(f"Config({', '.join(f'{k}=' for k in old)}...): these are settings of `distill` now, "
+                      f"e.g. Config(distill=dict({', '.join(f'{k}={v!r}' for k, v in old.items())}))", DeprecationWarning, stacklevel=2)
+        d = kwargs.get('distill') or {}
+        kwargs['distill'] = {**old, **d} if isinstance(d, dict) else d.replace(**old)
+    _dataclass_init(self, *args, **kwargs)
+
+Config.__init__ = _init
