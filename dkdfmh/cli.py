@@ -206,12 +206,11 @@ CONFIG_OPTIONS = {'protocol': ('protocol', 'n_folds', 'folds', 'n_valid_speakers
 def config_option(name:str, # a `Config` field, or 'distill.X' for a field of its `Distill`
                  )->tuple: # (option name as a Python identifier, docments entry (its default: the recommended recipe's), the paper's value)
     "How a `Config` setting is said on the command line: its option (a `Distill` field's metadata may rename it), its documentation, the paper's value"
-    from dkdfmh.config import Config, Distill
+    from dkdfmh.config import Config, Distill, option_names
     from dkdfmh.presets import preset
     cls, key, pap = (Distill, name[8:], preset('paper')['distill']) if name.startswith('distill.') else (Config, name, preset('paper'))
-    f = next(f for f in dataclasses.fields(cls) if f.name == key)
     d = docments(cls, full=True, eval_str=True)[key]
-    return f.metadata.get('option', key), d, pap.get(key, d.default)
+    return next(o for o, s in option_names().items() if s == name), d, pap.get(key, d.default)
 
 def _said(v)->str: return 'none' if v in ((), []) else _fmt_default(v)
 
@@ -245,10 +244,10 @@ def prepare_run(device:Literal['auto', 'cpu', 'cuda']='auto', # where to train (
                 **kwargs, # corpus arguments (`cli_corpus`) and `Config` settings on top of the recipe (None or False: the recipe's)
                )->SimpleNamespace: # cfg (`Config`), recipe (its description), corpus (`cli_corpus`)
     "Load the corpus and build the training `Config`: a named recipe or the synthetic demo, with the given settings on top"
-    from dkdfmh.config import Config, Distill
+    from dkdfmh.config import Config, option_names
     corpus_args = set(inspect.signature(cli_corpus).parameters)       # corpus, root, cache_dir, ...: the corpus's, not settings on top
     fields = {f.name for f in dataclasses.fields(Config)} - {'device', 'mixed_precision', 'distill', 'students'} - corpus_args
-    options = {f.metadata.get('option', f.name): f.name for f in dataclasses.fields(Distill)}   # --distill-scale: Distill's scale
+    options = {o: s[8:] for o, s in option_names().items() if s.startswith('distill.')}   # --distill-scale: Distill's scale
     said = lambda k, v: k in fields | set(options) and v is not None and v is not False
     given = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items() if said(k, v)}
     kwargs = {k: v for k, v in kwargs.items() if k not in fields | set(options)}

@@ -15,7 +15,8 @@ from .distill import DISTILL_LOSSES
 from .presets import LEVER_FIELDS, preset
 
 # %% auto 0
-__all__ = ['BALANCE', 'STUDENT_AUGMENT', 'UNRECORDED', 'STUDENT_KEYS', 'Distill', 'Config', 'check_config', 'paper_config']
+__all__ = ['BALANCE', 'STUDENT_AUGMENT', 'UNRECORDED', 'STUDENT_KEYS', 'Distill', 'Config', 'check_config', 'option_names',
+           'paper_config']
 
 # %% ../nbs/07b_config.ipynb
 BALANCE = ('none', 'weights', 'sampler')
@@ -207,16 +208,18 @@ def augmented(self:Config)->bool:
     "Whether the training inputs change from epoch to epoch (masking, random offsets, mixup)"
     return bool(self.time_masks or self.freq_masks or self.random_offsets or self.mixup or self.speaker_shift)
 
-def _option(f:dataclasses.Field)->str: return f.metadata.get('option', f.name)
+def option_names()->dict: # option (a Python identifier) -> `Config` field, or 'distill.X' for a field X of its `Distill`
+    "The command-line name of every setting: its field's name, or what a `Distill` field's metadata names it (`--distill-scale`)"
+    return {**{f.name: f.name for f in dataclasses.fields(Config) if f.name != 'distill'},
+            **{f.metadata.get('option', f.name): f'distill.{f.name}' for f in dataclasses.fields(Distill)}}
+
+def _get(cfg:Config, name:str): return getattr(cfg.distill, name[8:]) if name.startswith('distill.') else getattr(cfg, name)
 
 @patch
 def levers(self:Config)->dict:
     "The lever settings (`LEVER_FIELDS`) that differ from the paper's, by their option names (empty: the paper's recipe)"
-    out, ref = {}, Config(**preset('paper'))
-    for k in LEVER_FIELDS:
-        obj, r, name = (self.distill, ref.distill, k[8:]) if k.startswith('distill.') else (self, ref, k)
-        if getattr(obj, name) != getattr(r, name): out[_option(next(f for f in dataclasses.fields(obj) if f.name == name))] = getattr(obj, name)
-    return out
+    ref, opt = Config(**preset('paper')), {s: o for o, s in option_names().items()}
+    return {opt[k]: _get(self, k) for k in LEVER_FIELDS if _get(self, k) != _get(ref, k)}
 
 # %% ../nbs/07b_config.ipynb
 @patch

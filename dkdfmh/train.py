@@ -23,7 +23,7 @@ from fastcore.basics import partialler, patch
 
 from .audio import atomic_open, atomic_write_text
 from .features import FeatureConfig, extract_features, default_cache_dir
-from .config import Config, paper_config, check_config, LEVER_FIELDS, STUDENT_KEYS, STUDENT_AUGMENT, BALANCE
+from .config import Config, paper_config, check_config   # re-exported: `dkdfmh.train.Config`
 from .corpora import load_corpus
 from .splits import make_splits, protocol_name
 from .model import renamed, HeadFusionCNN, pick_device, resolve_precision, autocast, PRECISIONS
