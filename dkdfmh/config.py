@@ -80,6 +80,7 @@ class Config:
     # model and optimisation
     heads:int=4 # attention heads
     attn_dim:int=64 # channels per head
+    attn_gain:float=1. # multiplier of the attention output (the paper's: 1; `attn_dim`: the output starts at the scale of V, see `04_model`)
     teacher_attention:bool=True # False: the teacher is the plain CNN (the "CNN" row of Table 1)
     lr:float=3e-3 # Adam learning rate (the maximum of the 'one_cycle' schedule; the paper's: 1e-4, constant)
     wd:float=1e-6 # the paper's "decay"
@@ -128,6 +129,7 @@ _RULES = {  # class -> field -> (test, what it must be); the choices of a field 
     'Config': {
         'n_folds': (_pos_int, 'a positive int'), 'n_valid_speakers': (lambda v: _is_int(v) and v >= 0, 'an int >= 0'),
         'heads': (_pos_int, 'a positive int'), 'attn_dim': (_pos_int, 'a positive int'),
+        'attn_gain': (lambda v: _is_num(v) and v > 0, 'a number > 0'),
         'lr': (lambda v: _is_num(v) and v > 0, 'a number > 0'), 'wd': (_num_at_least(0), 'a number >= 0'),
         'bs': (_pos_int, 'a positive int'), 'epochs': (_pos_int, 'a positive int'),
         'select_from': (lambda v: _is_num(v) and 0 <= v < 1, 'a fraction in [0, 1)'),

@@ -135,11 +135,13 @@ class HeadFusionCNN(nn.Module):
                  heads:int=4, # attention heads H
                  attn_dim:int=64, # channels d of each head
                  attention:bool=True, # False: the "CNN" ablation (GAP over 80 channels, Linear(80, n_classes))
+                 gain:float=1., # multiplier of the attention output (the paper's: 1; `attn_dim` starts it at V's scale)
                 ):
         super().__init__()
         for n, v in [('n_classes', n_classes), ('heads', heads), ('attn_dim', attn_dim)]:
             if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"HeadFusionCNN: {n} must be a positive int, got {v!r}")
-        self.n_classes, self.heads, self.attn_dim, self.use_attention = n_classes, heads, attn_dim, attention
+        if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not gain > 0: raise ValueError(f"HeadFusionCNN: gain must be a number > 0, got {gain!r}")
+        self.n_classes, self.heads, self.attn_dim, self.use_attention, self.gain = n_classes, heads, attn_dim, attention, float(gain)
         self.conv1 = DualConv(8)
         self.conv2, self.pool2 = conv_bn_relu(16, 32, 3, 1), nn.MaxPool2d(2)
         self.conv3, self.pool3 = conv_bn_relu(32, 48, 3, 1), nn.MaxPool2d(2)
@@ -169,7 +171,7 @@ class HeadFusionCNN(nn.Module):
     def forward(self, x:torch.Tensor # (B, T, F) or (B, 1, T, F)
                )->torch.Tensor: # logits (B, n_classes)
         x = self.features(x)
-        if self.attention is not None: x = self.attention(x)
+        if self.attention is not None: x = self.attention(x) if self.gain == 1 else self.attention(x) * self.gain
         return self.fc(self.pool(x))
 
     @torch.no_grad()

@@ -41,7 +41,8 @@ class ModelBundle:
 def arch_of(model:nn.Module)->dict:
     "The constructor arguments of a `HeadFusionCNN` network"
     if not isinstance(model, HeadFusionCNN): raise TypeError(f"save_model: needs a dkdfmh.model.HeadFusionCNN, got {type(model).__name__}")
-    return dict(n_classes=model.n_classes, heads=model.heads, attn_dim=model.attn_dim, attention=model.use_attention)
+    arch = dict(n_classes=model.n_classes, heads=model.heads, attn_dim=model.attn_dim, attention=model.use_attention)
+    return arch if model.gain == 1 else {**arch, 'gain': model.gain}   # the paper's gain left out: files of every vintage read alike
 
 def as_norm(norm, # a fitted `FeatureNorm`, its dict, or None / 'none'
             nfilt:int, # the front end's filter count

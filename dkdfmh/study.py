@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 # %% auto 0
-__all__ = ['nested_selection', 'record_runs', 'complete_candidates', 'read_run_folder']
+__all__ = ['nested_selection', 'record_runs', 'complete_candidates', 'read_run_folder', 'chance_epochs']
 
 # %% ../nbs/13a_study.ipynb
 def _ua(true, pred, n:int)->float:
@@ -86,3 +86,16 @@ def read_run_folder(folder, # an experiment folder of `run_experiment`: config.j
     vocab = head.get('vocab')
     if vocab is None: raise ValueError(f"{folder}: no record.json with the vocabulary beside the runs")
     return dict(config=config, corpus=head.get('corpus', config.get('corpus')), protocol=head.get('protocol'), vocab=vocab, runs=runs)
+
+# %% ../nbs/13a_study.ipynb
+def chance_epochs(record:dict, # a result record (`run_experiment`, `read_run_folder`)
+                  models=None, # model names to take (None: every model but the baselines)
+                 )->pd.DataFrame: # one row per run: model, fold, seed, epochs (of its history), at_chance, first_off (first epoch above chance; None: never)
+    "Per run, the epochs whose validation UA is chance (1 / classes: every validation utterance in one class)"
+    chance, rows = 1 / len(record['vocab']), []
+    for r in record['runs']:
+        if r.get('kind') == 'baseline' or (models is not None and r['model'] not in models): continue
+        at = [h['ua'] <= chance + 1e-9 for h in r['history']]
+        rows.append(dict(model=r['model'], fold=r['fold'], seed=r['seed'], epochs=len(at), at_chance=sum(at),
+                         first_off=next((i for i, a in enumerate(at) if not a), None)))
+    return pd.DataFrame(rows, columns=['model', 'fold', 'seed', 'epochs', 'at_chance', 'first_off']).astype({'first_off': 'Int64'})

@@ -149,7 +149,7 @@ class FitResult:
         m = copy.deepcopy(self.model); m.load_state_dict(self.best_state); return m
 
 def make_model(cfg:Config, n_classes:int, attention:bool=True)->HeadFusionCNN:
-    return HeadFusionCNN(n_classes=n_classes, heads=cfg.heads, attn_dim=cfg.attn_dim, attention=attention)
+    return HeadFusionCNN(n_classes=n_classes, heads=cfg.heads, attn_dim=cfg.attn_dim, attention=attention, gain=cfg.attn_gain)
 
 # %% ../nbs/08_train.ipynb
 def augmentation_cbs(cfg:Config, # the recipe (time_masks, freq_masks and their widths; mixup)

@@ -12,9 +12,11 @@ The classical baseline (log filterbank mean+std, logistic regression) trained on
 same shifted test rows, with the network's standardisation ('speaker': each test speaker standardised by their own
 shifted recordings, transductive) and with global statistics of the training rows (single-file).
 
-Run from the repository root:  .venv/bin/python results/emodb/shifts.py [--recipe fast] [--threads 1] [--jobs 1] [--highfreq 4000]
-Training resumes (finished runs are read back from results/emodb/shift-<recipe>/runs, or shift-<recipe>-hf<highfreq> for
-another upper frequency of the filterbank: a lever of its own); writes shifts.json and shifts.md there.
+Run from the repository root:
+  .venv/bin/python results/emodb/shifts.py [--recipe fast] [--threads 1] [--jobs 1] [--highfreq 4000] [--attn-gain 1]
+Training resumes (finished runs are read back from results/emodb/shift-<recipe>/runs; a lever changed from the recipe's
+value adds its own suffix: -hf<highfreq> for another upper frequency of the filterbank, -gain<g> for another attention
+gain); writes shifts.json and shifts.md there.
 """
 import argparse, json, sys
 from pathlib import Path
@@ -49,13 +51,16 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--recipe', default='fast'); p.add_argument('--threads', type=int, default=1); p.add_argument('--jobs', type=int, default=1)
     p.add_argument('--highfreq', type=int, default=4000, help="the filterbank's upper frequency, Hz (the reference code's: 4000)")
+    p.add_argument('--attn-gain', type=float, default=None, help="multiplier of the attention output (default: the recipe's)")
     a = p.parse_args()
     torch.set_num_threads(a.threads); keep_freed_memory()
     root = find_emodb()
     if root is None: sys.exit("shifts.py: EMO-DB not found (set DKDFMH_EMODB)")
     cfg = preset_config(a.recipe, corpus='emodb', root=str(root), protocol='speaker', seeds=(0,), save_models=True,
                         features=FeatureConfig(highfreq=a.highfreq))
-    out = Path(__file__).parent/(f'shift-{a.recipe}' + ('' if a.highfreq == 4000 else f'-hf{a.highfreq}'))
+    if a.attn_gain is not None: cfg = cfg.replace(attn_gain=a.attn_gain)
+    levers = ('' if a.highfreq == 4000 else f' --highfreq {a.highfreq}') + ('' if a.attn_gain is None else f' --attn-gain {a.attn_gain:g}')
+    out = Path(__file__).parent/(f'shift-{a.recipe}' + levers.replace(' --highfreq ', '-hf').replace(' --attn-gain ', '-gain'))
     data = load_data(cfg, progress=False)
     rec = run_experiment(cfg, out, progress=True, data=data, jobs=a.jobs)
     df, feats, splits = data
@@ -78,10 +83,10 @@ def main():
                 b = normalized_baseline(df, mixed, splits, norm, folds=[f], vocab=rec['vocab'], cfg=fc)['runs'][0]
                 rows.append(dict(shift=shift, fold=f, model=f'baseline_{norm}', ua=b['best']['ua'], confusion=b['best']['confusion']))
         print(shift, 'done', flush=True)
-    atomic_write_text(out/'shifts.json', json.dumps(dict(recipe=a.recipe, highfreq=a.highfreq, vocab=rec['vocab'], rows=rows)))
+    atomic_write_text(out/'shifts.json', json.dumps(dict(recipe=a.recipe, highfreq=a.highfreq, attn_gain=cfg.attn_gain, vocab=rec['vocab'], rows=rows)))
     table = pooled_table(rows, len(rec['vocab']))
     atomic_write_text(out/'shifts.md', f"# Simulated corpus shifts of EMO-DB: the `{a.recipe}` recipe\n\n"
-                      f"Written by `.venv/bin/python results/emodb/shifts.py --recipe {a.recipe}{'' if a.highfreq == 4000 else f' --highfreq {a.highfreq}'}`. UA (%) of the test utterances pooled "
+                      f"Written by `.venv/bin/python results/emodb/shifts.py --recipe {a.recipe}{levers}`. UA (%) of the test utterances pooled "
                       "over the 5 speaker folds (seed 0), models trained and chosen on clean speech.\n\n" + to_markdown(table) + '\n')
     print(table.to_string())
 
