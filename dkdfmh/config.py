@@ -83,6 +83,7 @@ class Config:
     attn_gain:float=1. # multiplier of the attention output (the paper's: 1; `attn_dim`: the output starts at the scale of V, see `04_model`)
     teacher_attention:bool=True # False: the teacher is the plain CNN (the "CNN" row of Table 1)
     lr:float=3e-3 # Adam learning rate (the maximum of the 'one_cycle' schedule; the paper's: 1e-4, constant)
+    lr_find:bool=False # per fold, the learning rate fastai's `lr_find` suggests on the fold's training data (`suggest_lr`) in place of `lr`
     wd:float=1e-6 # the paper's "decay"
     decay_mode:Literal['l2', 'keras']='l2' # 'l2': Adam(weight_decay=wd) as the PyTorch code; 'keras': lr / (1 + wd * step)
     schedule:Literal['constant', 'one_cycle']='one_cycle' # 'one_cycle' (fastai) or 'constant' (the paper's)
@@ -141,7 +142,7 @@ _RULES = {  # class -> field -> (test, what it must be); the choices of a field 
         'mixup': (_num_at_least(0), 'a number >= 0 (0: off)'),
         'speaker_shift': (lambda v: _is_num(v) and 0 <= v <= 1, 'a probability (0: off)'),
         'distill': (lambda v: isinstance(v, Distill), 'a Distill'), 'students': (lambda v: isinstance(v, dict), 'a dict of name -> settings'),
-        **{k: (_flag, 'True or False') for k in ('teacher_attention', 'channels_last', 'mixed_precision', 'random_offsets', 'save_models')}},
+        **{k: (_flag, 'True or False') for k in ('teacher_attention', 'lr_find', 'channels_last', 'mixed_precision', 'random_offsets', 'save_models')}},
     'Distill': {
         'loss': (lambda v: v in DISTILL_LOSSES or callable(v), f"one of {', '.join(DISTILL_LOSSES)} (or a callable)"),
         'alpha': (_num_at_least(0), 'a number >= 0'), 'beta': (_num_at_least(0), 'a number >= 0'),

@@ -32,10 +32,11 @@ PRESETS = {  # name -> kind, what it is, its `Config` settings (a recipe: on top
     'balance_sampler': dict(kind='lever', about="class-balanced sampling", settings=dict(balance='sampler')),
     'one_cycle': dict(kind='lever', about="fastai's one-cycle schedule (lr from `suggest_lr`)", settings=dict(schedule='one_cycle')),
     'teacher_last': dict(kind='lever', about="distil from the teacher's last epoch", settings=dict(teacher_select='last')),
+    'lr_find': dict(kind='lever', about="the learning rate found per fold by fastai's lr_find", settings=dict(lr_find=True)),
     'attn_gain': dict(kind='lever', about="the attention output times its 64 channels: it starts at the scale of V", settings=dict(attn_gain=64.)),
 }
 
-LEVER_FIELDS = ('attn_gain', 'norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors', 'pitch_factors',
+LEVER_FIELDS = ('attn_gain', 'lr_find', 'norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors', 'pitch_factors',
                 'mixup', 'balance', 'schedule', 'teacher_select', 'select_from', 'speaker_shift', 'distill.scale', 'distill.ensemble',
                 'distill.generations') # the levers (`Config.levers`, `13_levers`): the settings a recipe switches on, all off in the paper's ('distill.X': `Distill`'s)
 

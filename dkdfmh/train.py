@@ -434,7 +434,16 @@ class FoldRun:
         self.cfg, self.out, self.data, self.vocab, self.fold, self.seed = cfg, Path(out), data, vocab, fold, seed
         self.variants, self.save, self.progress = variants, save, progress
         self.teacher_name = 'teacher' if cfg.teacher_attention else 'cnn'
-        self.ckdir, self.teachers, self.reruns, self._dls = self.out/'checkpoints', {}, {}, None
+        self.ckdir, self.teachers, self.reruns, self._dls, self._lr = self.out/'checkpoints', {}, {}, None, {}
+
+    def recipe(self, seed:int|None=None)->Config:
+        "What the models of this fold (and `seed`) train with: `cfg`, its learning rate found on the fold's training data where `cfg.lr_find`"
+        s = self.seed if seed is None else seed
+        if not self.cfg.lr_find: return self.cfg
+        if s not in self._lr:                                           # the teacher's recorded rate, so that its students resume with it
+            t = self.path(self.teacher_name, s)
+            self._lr[s] = (json.loads(t.read_text()).get('lr') if t.exists() else None) or suggest_lr(self.cfg, self.data, self.fold, s)
+        return self.cfg.replace(lr=self._lr[s], lr_find=False)
 
     @property
     def dls(self):
@@ -472,6 +481,7 @@ def finish(self:FoldRun, model:str, s:int, res:FitResult)->dict:
     cfg, f = self.cfg, self.fold
     rec = dict(fold=f, seed=s, model=model, settings=_settings(cfg, model, self.teacher_name), split=self.data[2][f].name,
                best_epoch=res.best_epoch, seconds=res.seconds, history=res.history, precision=res.precision, **self.scored(res))
+    if cfg.lr_find: rec['lr'] = self.recipe(s).lr
     if self.dls.norm is not None: rec['norm'] = self.dls.norm.to_dict()
     # a student taught by a rerun of its recorded teacher (`teacher_of`): the scores of the teacher that taught it
     if model != self.teacher_name and (cfg.student(model).ensemble or (s,)) == (s,) and s in self.reruns:
@@ -497,12 +507,12 @@ def teacher_of(self:FoldRun, s:int)->nn.Module:
     elif self.path(self.teacher_name, s).exists():
         # recorded, weights not kept: trained again with the same seed; the same weights only where the arithmetic
         # repeats (one machine, one thread count), so the rerun is scored and its students carry its scores
-        rt = train_teacher(self.dls, cfg, s, progress=self.progress)
+        rt = train_teacher(self.dls, self.recipe(s), s, progress=self.progress)
         self.reruns[s] = dict(best_epoch=rt.best_epoch, seconds=rt.seconds, **self.scored(rt))
         keep = rt.best_state if cfg.teacher_select == 'best' else rt.model.state_dict()
         with atomic_open(tpath, 'wb') as fh: torch.save(keep, fh)
     else:   # an ensemble member of another seed, not trained yet: a run of its own (that seed reads it back)
-        self.finish(self.teacher_name, s, train_teacher(self.dls, cfg, s, ckpt=self.path(self.teacher_name, s, '.pth'), progress=self.progress))
+        self.finish(self.teacher_name, s, train_teacher(self.dls, self.recipe(s), s, ckpt=self.path(self.teacher_name, s, '.pth'), progress=self.progress))
         return self.teachers[s]
     self.teachers[s] = make_model(cfg, len(self.vocab), cfg.teacher_attention); self.teachers[s].load_state_dict(keep)
     return self.teachers[s]
@@ -520,11 +530,11 @@ def run(self:FoldRun, model:str)->dict:
                 raise ValueError(f"{path}: was trained with {old.get('settings')}, the config now asks for {want}; rename the student or use another out_dir")
             return old
     ckpt = self.path(model, suffix='.pth')
-    if model == self.teacher_name: res = train_teacher(self.dls, cfg, self.seed, ckpt=ckpt, progress=self.progress)
+    if model == self.teacher_name: res = train_teacher(self.dls, self.recipe(), self.seed, ckpt=ckpt, progress=self.progress)
     else:
         members = list(cfg.student(model).ensemble) or [self.seed]
         teacher = self.teacher_of(self.seed) if members == [self.seed] else EnsembleTeacher([self.teacher_of(s) for s in members])
-        res = distill_student(self.dls, teacher, cfg, self.seed, student=model, ckpt=ckpt, progress=self.progress)
+        res = distill_student(self.dls, teacher, self.recipe(), self.seed, student=model, ckpt=ckpt, progress=self.progress)
     return self.finish(model, self.seed, res)
 
 # %% ../nbs/08_train.ipynb

@@ -13,10 +13,10 @@ same shifted test rows, with the network's standardisation ('speaker': each test
 shifted recordings, transductive) and with global statistics of the training rows (single-file).
 
 Run from the repository root:
-  .venv/bin/python results/emodb/shifts.py [--recipe fast] [--threads 1] [--jobs 1] [--highfreq 4000] [--attn-gain 1]
+  .venv/bin/python results/emodb/shifts.py [--recipe fast] [--threads 1] [--jobs 1] [--highfreq 4000] [--attn-gain 1] [--lr-find]
 Training resumes (finished runs are read back from results/emodb/shift-<recipe>/runs; a lever changed from the recipe's
 value adds its own suffix: -hf<highfreq> for another upper frequency of the filterbank, -gain<g> for another attention
-gain); writes shifts.json and shifts.md there.
+gain, -lrfind for the learning rate found per fold); writes shifts.json and shifts.md there.
 """
 import argparse, json, sys
 from pathlib import Path
@@ -52,6 +52,7 @@ def main():
     p.add_argument('--recipe', default='fast'); p.add_argument('--threads', type=int, default=1); p.add_argument('--jobs', type=int, default=1)
     p.add_argument('--highfreq', type=int, default=4000, help="the filterbank's upper frequency, Hz (the reference code's: 4000)")
     p.add_argument('--attn-gain', type=float, default=None, help="multiplier of the attention output (default: the recipe's)")
+    p.add_argument('--lr-find', action='store_true', help="the learning rate found per fold by fastai's lr_find instead of the recipe's")
     a = p.parse_args()
     torch.set_num_threads(a.threads); keep_freed_memory()
     root = find_emodb()
@@ -59,8 +60,10 @@ def main():
     cfg = preset_config(a.recipe, corpus='emodb', root=str(root), protocol='speaker', seeds=(0,), save_models=True,
                         features=FeatureConfig(highfreq=a.highfreq))
     if a.attn_gain is not None: cfg = cfg.replace(attn_gain=a.attn_gain)
-    levers = ('' if a.highfreq == 4000 else f' --highfreq {a.highfreq}') + ('' if a.attn_gain is None else f' --attn-gain {a.attn_gain:g}')
-    out = Path(__file__).parent/(f'shift-{a.recipe}' + levers.replace(' --highfreq ', '-hf').replace(' --attn-gain ', '-gain'))
+    if a.lr_find: cfg = cfg.replace(lr_find=True)
+    levers = (('' if a.highfreq == 4000 else f' --highfreq {a.highfreq}') + ('' if a.attn_gain is None else f' --attn-gain {a.attn_gain:g}')
+              + (' --lr-find' if a.lr_find else ''))
+    out = Path(__file__).parent/(f'shift-{a.recipe}' + levers.replace(' --highfreq ', '-hf').replace(' --attn-gain ', '-gain').replace(' --lr-find', '-lrfind'))
     data = load_data(cfg, progress=False)
     rec = run_experiment(cfg, out, progress=True, data=data, jobs=a.jobs)
     df, feats, splits = data
