@@ -287,7 +287,7 @@ test score ({nested['test_chosen'][0]}), so it is optimistic. The paper's recipe
 {table}
 
 {verdict}
-The whole study (the ablation, the beta sweep, twelve candidate recipes, each lever run by run) is in
+The whole study (the ablation, the beta sweep, {len(list(R.glob('recipe-r*')))} candidate recipes, each lever run by run) is in
 [results/emodb/STUDY.md](results/emodb/STUDY.md), its records beside it; the shipped model's card in [MODEL_CARD.md](MODEL_CARD.md).
 """
 
