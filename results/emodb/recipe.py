@@ -209,13 +209,13 @@ def main():
                   " dkd_ban's generation 1, taught by the same rerun.") if un else ''
     md = (f"""# Recipe {a.candidate}
 
-    EMO-DB, {rec['protocol']}, {len(rec['folds'])} folds x {n_seeds} teacher seed(s) (a student's seeds: its row's n_seeds; its teacher's scores in that row are over the same seeds); settings: {shown}.{f" Defined, no seed finished yet: {', '.join(pending)}." if pending else ''}
-    'best': the epoch chosen on the validation speaker; 'last': the last epoch (no selection). UA/WA: test utterances
-    pooled over folds, mean ± std over seeds (%). dUA: student minus its own teacher per (fold, seed), mean ± sd, 95% t
-    interval, wins. baseline: log filterbank mean+std + logistic regression with the same normalisation on the same folds.{DEGENERATE if cfg.norm == 'utterance' else ''}{unrecorded}
-    Command: `.venv/bin/python results/emodb/recipe.py {a.candidate} --seeds {' '.join(map(str, sorted({r['seed'] for r in rec['runs']})))}`
+EMO-DB, {rec['protocol']}, {len(rec['folds'])} folds x {n_seeds} teacher seed(s) (a student's seeds: its row's n_seeds; its teacher's scores in that row are over the same seeds); settings: {shown}.{f" Defined, no seed finished yet: {', '.join(pending)}." if pending else ''}
+'best': the epoch chosen on the validation speaker; 'last': the last epoch (no selection). UA/WA: test utterances
+pooled over folds, mean ± std over seeds (%). dUA: student minus its own teacher per (fold, seed), mean ± sd, 95% t
+interval, wins. baseline: log filterbank mean+std + logistic regression with the same normalisation on the same folds.{DEGENERATE if cfg.norm == 'utterance' else ''}{unrecorded}
+Command: `.venv/bin/python results/emodb/recipe.py {a.candidate} --seeds {' '.join(map(str, sorted({r['seed'] for r in rec['runs']})))}`
 
-    """ + to_markdown(t.reset_index()[['epoch'] + cols], index=False) + '\n')
+""" + to_markdown(t.reset_index()[['epoch'] + cols], index=False) + '\n')
     print(t.reset_index()[['epoch'] + cols].to_string())
 
     def ensemble_table(rec, data, members):
