@@ -109,6 +109,7 @@ class Config:
     random_offsets:bool=False # cut the training segments at a fresh random offset per utterance every epoch
     speed_factors:tuple[float, ...]=(0.9, 1.1) # extra training copies of the audio at these speeds (the paper's: none)
     pitch_factors:tuple[float, ...]=() # extra training copies pitch-shifted by these frequency ratios (e.g. (0.94, 1.06))
+    channel_copies:int=0 # extra training copies, each speaker's audio through its own random channel (`dkdfmh.augment.random_channel`)
     mixup:float=0. # alpha of segment-level mixup, lam ~ Beta(alpha, alpha) (0: off)
     speaker_shift:float=0. # probability that a training segment gets a random training speaker's filterbank level and spread (`SpeakerShift`; norm 'speaker'; 0: off)
     balance:Literal[BALANCE]='none' # 'none', 'weights' (inverse-frequency CE weights) or 'sampler' (class-balanced sampling)
@@ -139,6 +140,7 @@ _RULES = {  # class -> field -> (test, what it must be); the choices of a field 
         'time_mask_width': (_pos_int, 'a positive int'), 'freq_mask_width': (_pos_int, 'a positive int'),
         'speed_factors': (lambda v: all(_is_num(x) and 0.5 <= x <= 2 for x in v), 'numbers in [0.5, 2]'),
         'pitch_factors': (lambda v: all(_is_num(x) and 0.5 <= x <= 2 for x in v), 'numbers in [0.5, 2]'),
+        'channel_copies': (lambda v: _is_int(v) and v >= 0, 'an int >= 0'),
         'mixup': (_num_at_least(0), 'a number >= 0 (0: off)'),
         'speaker_shift': (lambda v: _is_num(v) and 0 <= v <= 1, 'a probability (0: off)'),
         'distill': (lambda v: isinstance(v, Distill), 'a Distill'), 'students': (lambda v: isinstance(v, dict), 'a dict of name -> settings'),

@@ -27,6 +27,7 @@ PRESETS = {  # name -> kind, what it is, its `Config` settings (a recipe: on top
     'random_offsets': dict(kind='lever', about="training segments cut at a fresh random offset every epoch", settings=dict(random_offsets=True)),
     'speed': dict(kind='lever', about="training copies at 0.9 and 1.1 times the speed", settings=dict(speed_factors=(0.9, 1.1))),
     'pitch': dict(kind='lever', about="training copies about one semitone lower and higher", settings=dict(pitch_factors=(0.94, 1.06))),
+    'channel': dict(kind='lever', about="a training copy with each speaker's audio through a random band-pass and noise", settings=dict(channel_copies=1)),
     'mixup': dict(kind='lever', about="segment-level mixup", settings=dict(mixup=0.4)),
     'balance_weights': dict(kind='lever', about="inverse-frequency class weights", settings=dict(balance='weights')),
     'balance_sampler': dict(kind='lever', about="class-balanced sampling", settings=dict(balance='sampler')),
@@ -36,7 +37,7 @@ PRESETS = {  # name -> kind, what it is, its `Config` settings (a recipe: on top
     'attn_gain': dict(kind='lever', about="the attention output times its 64 channels: it starts at the scale of V", settings=dict(attn_gain=64.)),
 }
 
-LEVER_FIELDS = ('attn_gain', 'lr_find', 'norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors', 'pitch_factors',
+LEVER_FIELDS = ('attn_gain', 'lr_find', 'norm', 'time_masks', 'time_mask_width', 'freq_masks', 'freq_mask_width', 'random_offsets', 'speed_factors', 'pitch_factors', 'channel_copies',
                 'mixup', 'balance', 'schedule', 'teacher_select', 'select_from', 'speaker_shift', 'distill.scale', 'distill.ensemble',
                 'distill.generations') # the levers (`Config.levers`, `13_levers`): the settings a recipe switches on, all off in the paper's ('distill.X': `Distill`'s)
 

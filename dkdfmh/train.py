@@ -28,7 +28,7 @@ from .corpora import load_corpus
 from .splits import make_splits, protocol_name
 from .model import renamed, HeadFusionCNN, pick_device, resolve_precision, autocast, PRECISIONS
 from .data import SegmentCE, segment_dls, make_vocab, NORMS, OffsetSegmentData, class_weights
-from .augment import SpecAugment, SegmentMixup, SpeakerShift, perturbed_features
+from .augment import SpecAugment, SegmentMixup, SpeakerShift, perturbed_features, channel_features
 from .metrics import UtteranceWA, UtteranceUA, utterance_scores, pooled_scores, _finite
 from .distill import DistillCallback, EnsembleTeacher, DISTILL_LOSSES
 
@@ -36,8 +36,9 @@ from .distill import DistillCallback, EnsembleTeacher, DISTILL_LOSSES
 __all__ = ['distil_student', 'PROTOCOL_NAMES', 'summarise', 'SelectOnValid', 'Checkpoint', 'Autocast', 'training_precision',
            'precision_cbs', 'torch_adam', 'KerasDecay', 'FitResult', 'make_model', 'augmentation_cbs', 'make_learner',
            'bars_on_terminals', 'keep_freed_memory', 'fit_model', 'train_teacher', 'unlabelled_segments',
-           'distill_student', 'suggest_lr', 'dl_logits', 'score', 'run_scores', 'load_data', 'load_variants',
-           'split_dls', 'run_name', 'summarize_runs', 'FoldRun', 'usable_cores', 'default_jobs', 'run_experiment']
+           'distill_student', 'suggest_lr', 'dl_logits', 'score', 'run_scores', 'load_data', 'has_variants',
+           'load_variants', 'split_dls', 'run_name', 'summarize_runs', 'FoldRun', 'usable_cores', 'default_jobs',
+           'run_experiment']
 
 # %% ../nbs/08_train.ipynb
 def _cpu_state(model:nn.Module)->dict: return {k: v.detach().to('cpu', copy=True) for k, v in model.state_dict().items()}
@@ -364,15 +365,21 @@ def load_data(cfg:Config, # the corpus, its features and its protocol
     splits = make_splits(df, protocol=cfg.protocol, n_folds=cfg.n_folds, n_valid_speakers=cfg.n_valid_speakers, seed=cfg.split_seed)
     return df, feats, splits
 
-def load_variants(cfg:Config, # its speed_factors and pitch_factors
+def has_variants(cfg:Config)->bool:
+    "Whether `cfg` trains on extra copies of the audio (speed, pitch or channel)"
+    return bool(cfg.speed_factors or cfg.pitch_factors or cfg.channel_copies)
+
+def load_variants(cfg:Config, # its speed_factors, pitch_factors and channel_copies
                   df:pd.DataFrame, # the corpus table (`path` column)
                   progress:bool=True, # progress bars
                  )->list: # one per-row feature list per factor (speed first); [] for the paper's recipe
-    "Log filterbanks of the speed- and pitch-perturbed copies of every row's audio (cached beside the features)"
+    "Log filterbanks of the speed-, pitch- and channel-perturbed copies of every row's audio (cached beside the features)"
     return [perturbed_features(df['path'], kind, f, cfg.features, cache_dir=cfg.cache_dir, progress=progress)
-            for kind, fs in (('speed', cfg.speed_factors), ('pitch', cfg.pitch_factors)) for f in fs]
+            for kind, fs in (('speed', cfg.speed_factors), ('pitch', cfg.pitch_factors)) for f in fs] + \
+           [channel_features(df['path'], df['speaker'] if 'speaker' in df.columns else None, k, cfg.features, cache_dir=cfg.cache_dir, progress=progress)
+            for k in range(1, cfg.channel_copies + 1)]
 
-def split_dls(cfg:Config, # the recipe (its data levers: norm, random_offsets, balance 'sampler', speed/pitch copies)
+def split_dls(cfg:Config, # the recipe (its data levers: norm, random_offsets, balance 'sampler', speed/pitch/channel copies)
               data:tuple, # (df, feats, splits) from `load_data(cfg)`
               fold:int=0, # which split
               seed:int=0, # training shuffle
@@ -387,7 +394,7 @@ def split_dls(cfg:Config, # the recipe (its data levers: norm, random_offsets, b
         kw.update(norm=cfg.norm, speakers=df['speaker'].to_numpy() if 'speaker' in df.columns else None)
     if cfg.random_offsets: kw['random_offsets'] = True
     if cfg.balance == 'sampler': kw['balanced'] = True
-    if variants is None and (cfg.speed_factors or cfg.pitch_factors): variants = load_variants(cfg, df, progress=False)
+    if variants is None and has_variants(cfg): variants = load_variants(cfg, df, progress=False)
     if variants: kw['train_variants'] = variants
     return segment_dls(feats, df['label'], splits[fold], vocab=make_vocab(df['label']), cfg=cfg.features, bs=cfg.bs, seed=seed,
                        device=pick_device(cfg.device), **kw)
@@ -552,7 +559,7 @@ def _run_unit(cfg:dict, out:str, unit:list, save:bool)->int:
     data = _WORKER['data']
     cfg = Config.from_dict(cfg)
     vocab = make_vocab(data[0]['label'])
-    variants = load_variants(cfg, data[0], progress=False) if cfg.speed_factors or cfg.pitch_factors else None   # cached by the parent
+    variants = load_variants(cfg, data[0], progress=False) if has_variants(cfg) else None   # cached by the parent
     for f, s in unit:
         fr = FoldRun(cfg, Path(out), data, vocab, f, s, variants, save, progress=False)
         for model in [fr.teacher_name] + list(cfg.students): fr.run(model)
@@ -613,7 +620,7 @@ def run_experiment(cfg:Config, # the recipe
     folds = range(len(splits)) if cfg.folds is None else cfg.folds
     for f in folds:
         if not 0 <= f < len(splits): raise ValueError(f"Config.folds: fold {f} does not exist (the protocol gives {len(splits)} folds)")
-    variants = load_variants(cfg, df, progress) if cfg.speed_factors or cfg.pitch_factors else None
+    variants = load_variants(cfg, df, progress) if has_variants(cfg) else None
     save = cfg.save_models if save_models is None else save_models
     runs, t0 = [], time.time()
     jobs = default_jobs(len(_units(cfg, folds))) if jobs is None else int(jobs)

@@ -14,9 +14,10 @@ shifted recordings, transductive) and with global statistics of the training row
 
 Run from the repository root:
   .venv/bin/python results/emodb/shifts.py [--recipe fast] [--threads 1] [--jobs 1] [--highfreq 4000] [--attn-gain 1] [--lr-find]
+      [--channel-copies 0]
 Training resumes (finished runs are read back from results/emodb/shift-<recipe>/runs; a lever changed from the recipe's
 value adds its own suffix: -hf<highfreq> for another upper frequency of the filterbank, -gain<g> for another attention
-gain, -lrfind for the learning rate found per fold); writes shifts.json and shifts.md there.
+gain, -lrfind for the learning rate found per fold, -chan<n> for training copies through random channels); writes shifts.json and shifts.md there.
 """
 import argparse, json, sys
 from pathlib import Path
@@ -53,6 +54,7 @@ def main():
     p.add_argument('--highfreq', type=int, default=4000, help="the filterbank's upper frequency, Hz (the reference code's: 4000)")
     p.add_argument('--attn-gain', type=float, default=None, help="multiplier of the attention output (default: the recipe's)")
     p.add_argument('--lr-find', action='store_true', help="the learning rate found per fold by fastai's lr_find instead of the recipe's")
+    p.add_argument('--channel-copies', type=int, default=0, help="training copies with each speaker's audio through a random channel (Config.channel_copies)")
     a = p.parse_args()
     torch.set_num_threads(a.threads); keep_freed_memory()
     root = find_emodb()
@@ -61,9 +63,11 @@ def main():
                         features=FeatureConfig(highfreq=a.highfreq))
     if a.attn_gain is not None: cfg = cfg.replace(attn_gain=a.attn_gain)
     if a.lr_find: cfg = cfg.replace(lr_find=True)
+    if a.channel_copies: cfg = cfg.replace(channel_copies=a.channel_copies)
     levers = (('' if a.highfreq == 4000 else f' --highfreq {a.highfreq}') + ('' if a.attn_gain is None else f' --attn-gain {a.attn_gain:g}')
-              + (' --lr-find' if a.lr_find else ''))
-    out = Path(__file__).parent/(f'shift-{a.recipe}' + levers.replace(' --highfreq ', '-hf').replace(' --attn-gain ', '-gain').replace(' --lr-find', '-lrfind'))
+              + (' --lr-find' if a.lr_find else '') + (f' --channel-copies {a.channel_copies}' if a.channel_copies else ''))
+    out = Path(__file__).parent/(f'shift-{a.recipe}' + levers.replace(' --highfreq ', '-hf').replace(' --attn-gain ', '-gain').replace(' --lr-find', '-lrfind')
+                                  .replace(' --channel-copies ', '-chan'))
     data = load_data(cfg, progress=False)
     rec = run_experiment(cfg, out, progress=True, data=data, jobs=a.jobs)
     df, feats, splits = data
