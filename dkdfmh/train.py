@@ -621,6 +621,9 @@ def run_experiment(cfg:Config, # the recipe
     for f in folds:
         if not 0 <= f < len(splits): raise ValueError(f"Config.folds: fold {f} does not exist (the protocol gives {len(splits)} folds)")
     variants = load_variants(cfg, df, progress) if has_variants(cfg) else None
+    head = dict(config=cfg.to_dict(), corpus=cfg.corpus, protocol=protocol_name(cfg.protocol, df), vocab=vocab,
+                n_utterances=len(df), n_speakers=int(df['speaker'].nunique()), folds=list(folds))
+    if not (out/'record.json').exists(): atomic_write_text(out/'record.json', json.dumps(dict(head, runs=[], summary={}), indent=1))  # readable from the first run on
     save = cfg.save_models if save_models is None else save_models
     runs, t0 = [], time.time()
     jobs = default_jobs(len(_units(cfg, folds))) if jobs is None else int(jobs)
@@ -629,8 +632,6 @@ def run_experiment(cfg:Config, # the recipe
         for f in folds:
             fr = FoldRun(cfg, out, data, vocab, f, seed, variants, save, progress)
             runs += [fr.run(model) for model in [fr.teacher_name] + list(cfg.students)]
-    record = dict(config=cfg.to_dict(), corpus=cfg.corpus, protocol=protocol_name(cfg.protocol, df), vocab=vocab,
-                  n_utterances=len(df), n_speakers=int(df['speaker'].nunique()), folds=list(folds), runs=runs,
-                  summary=summarize_runs(runs, vocab), seconds=time.time() - t0)
+    record = dict(head, runs=runs, summary=summarize_runs(runs, vocab), seconds=time.time() - t0)
     atomic_write_text(out/'record.json', json.dumps(record, indent=1))
     return record
