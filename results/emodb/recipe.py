@@ -113,6 +113,11 @@ CANDIDATES = {
     # validation UA for their first 3-5 epochs; with the gain the output starts at V's scale. Every model.
     'r14': dict(R2, attn_gain=64.,
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
+    # r15: one channel copy of every training utterance (`channel_copies`, `06b_augment`): each training speaker's audio
+    # through its own random band-pass (lower edge 50-400 Hz, upper 2500-8000 Hz) with white noise at 10-40 dB SNR, for
+    # recordings unlike EMO-DB's (`shifts.py --channel-copies 1`); twice the training segments, every model
+    'r15': dict(R2, channel_copies=1,
+                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
 }
 # r2 trains exactly as r1 (same settings but `select_from`, which only changes which epoch is kept; CPU runs are
 # deterministic on one machine with one thread count): a teacher of r1 whose validation-chosen epoch already lies in
