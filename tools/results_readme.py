@@ -73,7 +73,10 @@ RECIPES = {'r1': 'epoch chosen among all 25', 'r2': "epoch chosen among the last
            'r10': "r2 with the paper's schedule, Adam at a constant 1e-3",
            'r11': 'r2 with speed-perturbed copies (0.9, 1.1) of the training audio',
            'r12': "r2 with the student taught by its teacher's last epoch instead of its validation-chosen one",
-           'r13': "r2 with 75 epochs (r11's optimiser steps without its copies) and a 30-epoch DKD warm-up"}  # recipe.py's candidates
+           'r13': "r2 with 75 epochs (r11's optimiser steps without its copies) and a 30-epoch DKD warm-up",
+           'r14': "r2 with the attention output times its 64 channels (`attn_gain`) for every model",
+           'r15': 'r2 with one channel copy of the training audio (each training speaker through its own random band-pass and noise)',
+           'r16': 'r2 with the speed-perturbed copies and one channel copy of the training audio'}  # recipe.py's candidates
 NORMS = {'r5': 'global', 'r6': 'utterance'}   # the candidates that do not standardise per speaker
 # per-utterance standardisation sets every utterance's filterbank mean to 0 and std to 1: the very features of the
 # classical baseline, which then sees nothing (chance); its number there says nothing of the lever

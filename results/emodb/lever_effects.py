@@ -49,12 +49,14 @@ LEVERS = [
         ('class weights', 'none -> inverse-frequency weights in the cross-entropy, every model', 'r9'),
         ('schedule', "one-cycle to 3e-3 -> Adam at a constant 1e-3 (the paper's schedule at the rate that trained)", 'r10'),
         ('speed perturbation', 'none -> copies of the training audio at speeds 0.9 and 1.1, every model', 'r11'),
-        ('attention gain', "the attention output as the paper's (1) -> times its 64 channels (attn_gain 64), every model", 'r14')]
+        ('attention gain', "the attention output as the paper's (1) -> times its 64 channels (attn_gain 64), every model", 'r14'),
+        ('channel copy', "none -> one copy of the training audio through each training speaker's own random band-pass and noise, every model", 'r15')]
       for model, m in [('teacher', 'teacher'), ('DKD student, a twentieth', 'dkd_s')]],
     # r11 triples an epoch's segments; r13 is r2 with as many optimiser steps (75 epochs): training length, then the copies alone
     *[(lever, change, model, (ca, m), (cb, m)) for lever, change, ca, cb in [
         ('training length', "25 -> 75 epochs (r11's optimiser steps, without its copies; DKD warm-up 10 -> 30)", 'r2', 'r13'),
-        ('speed perturbation at equal steps', '75 epochs of the original audio -> 25 of it and its copies at speeds 0.9 and 1.1', 'r13', 'r11')]
+        ('speed perturbation at equal steps', '75 epochs of the original audio -> 25 of it and its copies at speeds 0.9 and 1.1', 'r13', 'r11'),
+        ('channel copy on top of speed perturbation', 'the speed-perturbed copies -> the same and one channel copy of the training audio', 'r11', 'r16')]
       for model, m in [('teacher', 'teacher'), ('DKD student, a twentieth', 'dkd_s')]],
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'teacher', ('r2', 'teacher'), ('r3', 'teacher')),
     ('validation speakers', '1 -> 2 per fold (6 training speakers instead of 7)', 'DKD student, a twentieth', ('r2', 'dkd_s'), ('r3', 'dkd_s')),
@@ -111,7 +113,8 @@ standardisation, one-cycle to lr 3e-3, 25 epochs, DKD warm-up 10; r2 = r1 choosi
 r3 = r2 with 2 validation speakers; r4 = r2 with segment mixup for every model; r5 / r6 = r2 standardised globally /
 per utterance; r7 = r2 with SpecAugment, r8 with random segment offsets, r9 with class weights, r10 with Adam at a constant 1e-3,
 r11 with speed-perturbed copies, each for every model; r12 = r2 with each student taught by its teacher's last epoch;
-r13 = r2 with 75 epochs, r11's optimiser steps; r14 = r2 with the attention output times its 64 channels). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
+r13 = r2 with 75 epochs, r11's optimiser steps; r14 = r2 with the attention output times its 64 channels; r15 = r2
+with one channel copy of the training audio; r16 = r11 with one channel copy). UA with / without: test utterances pooled over folds, mean ± sd over seeds (%).
 effect: with minus without, per (fold, seed) pair, mean ± sd over the pairs, 95% t interval (pairs of one fold share
 test speakers: optimistic), wins: pairs where the lever is better - worse, of all pairs (the rest tie). 'chosen': the epoch chosen on validation; 'last':
 the last epoch. baseline: log filterbank mean+std + logistic regression on the same folds with each side's normalisation

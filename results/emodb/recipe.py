@@ -118,6 +118,10 @@ CANDIDATES = {
     # recordings unlike EMO-DB's (`shifts.py --channel-copies 1`); twice the training segments, every model
     'r15': dict(R2, channel_copies=1,
                 students={'dkd_s': dict(loss='dkd', scale=0.05)}),
+    # r16: r11 and r15 together: the speed-perturbed copies and one channel copy of every training utterance (four times
+    # r2's training segments), every model
+    'r16': dict(R2, speed_factors=(0.9, 1.1), channel_copies=1,
+                students={'dkd_s': dict(loss='dkd', scale=0.05)}),
 }
 # r2 trains exactly as r1 (same settings but `select_from`, which only changes which epoch is kept; CPU runs are
 # deterministic on one machine with one thread count): a teacher of r1 whose validation-chosen epoch already lies in

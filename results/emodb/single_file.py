@@ -5,7 +5,7 @@ chosen on its validation speaker. Each finished model is scored on its validatio
 give its statistics: `FeatureNorm.by_speaker`), so that the recipe can be chosen on the validation speakers in the
 mode it will be used in (`modes.csv`, one row per run, side and mode).
 
-Run from the repository root:  .venv/bin/python results/emodb/single_file.py CANDIDATE [--seeds 0 1 2] [--folds 0 1]
+Run from the repository root:  .venv/bin/python results/emodb/single_file.py CANDIDATE [--seeds 0 1 2] [--folds 0 1] [--students dkd_s] [--jobs 2]
 Both the validation-chosen epoch ('best') and the last epoch ('last') are scored: the shipped model keeps its last.
 Output: results/emodb/single-CANDIDATE/ (runs/, modes/ per run, modes.csv); weights in its checkpoints/ (not committed)
 """
@@ -30,6 +30,9 @@ CANDIDATES = {
     'x11': dict(RECIPES['recommended'], speaker_shift=0.5, students={}),
 }
 
+# students a candidate may add (`--students`): the recommended one, a twentieth of the paper's DKD term
+STUDENTS = {'dkd_s': dict(loss='dkd', scale=0.05)}
+
 def mode_scores(model, norm:FeatureNorm, feats:list, labels, speakers, vocab:list, cfg, mode:str)->dict:
     "Utterance-level scores of `model` on these utterances, standardised in `mode` ('single' or 'speaker')"
     normed = norm.single(feats) if mode == 'single' else norm.by_speaker(feats, speakers)
@@ -45,7 +48,7 @@ def score_run(out:Path, run:dict, data, vocab, cfg)->dict:
     df, feats, splits = data
     split, norm, res = splits[run['fold']], FeatureNorm.from_dict(run['norm']), {}
     for epoch, suffix in (('best', 'final'), ('last', 'last')):
-        net = make_model(cfg, len(vocab), cfg.teacher_attention).eval()
+        net = make_model(cfg, len(vocab), cfg.teacher_attention if run['model'] in ('teacher', 'cnn') else True).eval()
         net.load_state_dict(torch.load(out/'checkpoints'/f"{run_name(run['fold'], run['seed'], run['model'])}.{suffix}.pth", map_location='cpu', weights_only=True))
         res[epoch] = {}
         for side in ('valid', 'test'):
@@ -61,17 +64,21 @@ if __name__ == '__main__':
     p.add_argument('candidate', choices=list(CANDIDATES))
     p.add_argument('--seeds', type=int, nargs='+', default=[0])
     p.add_argument('--folds', type=int, nargs='+', default=None)
+    p.add_argument('--students', nargs='*', default=[], choices=list(STUDENTS),
+                   help="also train these students (after their teacher, from its kept weights) and score them in both modes")
+    p.add_argument('--jobs', type=int, default=1, help="worker processes for the (fold, seed) units (`run_experiment`'s jobs; 0: as many as the machine allows)")
     p.add_argument('--precision', default='bf16', help="training precision (default bf16; fp32 for a CPU without native bf16)")
     a = p.parse_args()
     keep_freed_memory()
     root = find_emodb()
     if root is None: sys.exit("single_file.py: EMO-DB not found (find_emodb() returned None; set DKDFMH_EMODB)")
     cfg = Config(corpus='emodb', root=str(root), protocol='speaker', n_folds=5, n_valid_speakers=1, seeds=tuple(a.seeds),
-                 folds=None if a.folds is None else tuple(a.folds), precision=a.precision, **CANDIDATES[a.candidate])
+                 folds=None if a.folds is None else tuple(a.folds), precision=a.precision,
+                 **dict(CANDIDATES[a.candidate], students={k: STUDENTS[k] for k in a.students}))
     out = Path(__file__).parent/f"single-{a.candidate}"
     t0 = time.time()
     data = load_data(cfg, progress=False)
-    rec = run_experiment(cfg, out, progress=True, data=data, save_models=True)
+    rec = run_experiment(cfg, out, progress=True, data=data, save_models=True, jobs=None if a.jobs == 0 else a.jobs)
     (out/'modes').mkdir(exist_ok=True)
     for f in sorted((out/'runs').glob('*.json')):
         m = out/'modes'/f.name
