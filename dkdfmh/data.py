@@ -206,15 +206,17 @@ class SegmentDataLoaders(DataLoaders):
                       bs:int|None=None, # default: the validation batch size
                       rows=None, # table rows of the utterances, kept as `dataset.rows`
                       speakers=None, # speaker of each utterance of `feats_list` (only for loaders standardised per speaker)
+                      single:bool=False, # standardise each utterance of `feats_list` alone, as an unknown speaker's (`FeatureNorm.single`)
                      )->SegmentDL:
         "An in-order loader of segments at the test hop, with this vocabulary (and the split's normalisation)"
         if feats_list is None:
             if self.test_src is None: raise ValueError("test_segments: these DataLoaders carry no split (exported or built by hand): pass feats_list")
+            if single: raise ValueError("test_segments: single=True standardises new utterances: pass their raw feats_list (the split's test side is stored standardised)")
             feats, all_labels, rows = self.test_src                    # already normalised with the split
             if len(rows) == 0: raise ValueError("test_segments: the split has no test rows")
             feats_list = [feats[i] for i in rows]
             labels = None if all_labels is None else [all_labels[i] for i in rows]
-        elif getattr(self, 'norm', None) is not None: feats_list = self.norm(feats_list, speakers)
+        elif getattr(self, 'norm', None) is not None: feats_list = self.norm.single(feats_list) if single else self.norm(feats_list, speakers)
         ds = SegmentData.from_feats(feats_list, labels, self.vocab, self.cfg.test_hop if hop is None else hop, self.cfg, rows)
         return SegmentDL(ds, bs=self.valid.bs if bs is None else bs, device=self.device)
 

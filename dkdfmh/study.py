@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 # %% auto 0
-__all__ = ['nested_selection', 'record_runs', 'complete_candidates', 'read_run_folder', 'chance_epochs']
+__all__ = ['nested_selection', 'record_runs', 'complete_candidates', 'read_run_folder', 'single_file_view', 'chance_epochs']
 
 # %% ../nbs/13a_study.ipynb
 def _ua(true, pred, n:int)->float:
@@ -86,6 +86,14 @@ def read_run_folder(folder, # an experiment folder of `run_experiment`: config.j
     vocab = head.get('vocab')
     if vocab is None: raise ValueError(f"{folder}: no record.json with the vocabulary beside the runs")
     return dict(config=config, corpus=head.get('corpus', config.get('corpus')), protocol=head.get('protocol'), vocab=vocab, runs=runs)
+
+# %% ../nbs/13a_study.ipynb
+def single_file_view(record:dict, # a result record (`run_experiment`, `read_run_folder`)
+                    )->dict: # the same record, each run's scores those it got as single files
+    "`record` as its runs score single files: each run's `single` scores (chosen, last, validation) in place of the transductive ones"
+    runs = [{**r, **r['single']} for r in record['runs'] if r.get('single')]
+    if not runs: raise ValueError("single_file_view: no run of this record has single-file scores (`single`: recipes standardised per speaker record them)")
+    return {**{k: v for k, v in record.items() if k != 'summary'}, 'runs': runs, 'mode': 'single file'}
 
 # %% ../nbs/13a_study.ipynb
 def chance_epochs(record:dict, # a result record (`run_experiment`, `read_run_folder`)

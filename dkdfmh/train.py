@@ -464,10 +464,22 @@ class FoldRun:
         return self.out/'runs'/f"{stem}.json" if suffix == '.json' else self.ckdir/f"{stem}{suffix}"
 
     def scored(self, r:FitResult)->dict:
-        "A trained model's scores: test (its chosen and last epoch), validation (chosen)"
-        test_dl = self.dls.test_segments()
-        return dict(best=run_scores(r.best_model(), test_dl), last=run_scores(r.model, test_dl),
-                    valid=run_scores(r.best_model(), self.dls.valid, rows=False) if len(self.dls.valid.dataset) else None)
+        "A trained model's scores: test (its chosen and last epoch), validation (chosen); standardised per speaker, the same as single files too"
+        best, test_dl, has_valid = r.best_model(), self.dls.test_segments(), len(self.dls.valid.dataset) > 0
+        out = dict(best=run_scores(best, test_dl), last=run_scores(r.model, test_dl),
+                   valid=run_scores(best, self.dls.valid, rows=False) if has_valid else None)
+        n = self.dls.norm
+        if n is not None and n.transductive and n.single_file:   # 'single': no statistics of the test (or validation) speaker
+            sdl = self.single_dl('test')
+            out['single'] = dict(best=run_scores(best, sdl), last=run_scores(r.model, sdl),
+                                 valid=run_scores(best, self.single_dl('valid'), rows=False) if has_valid else None)
+        return out
+
+    def single_dl(self, side:str):
+        "The fold's `side` ('test' or 'valid') standardised as single files: each utterance as the average training speaker's"
+        df, feats, splits = self.data
+        rows = np.asarray(getattr(splits[self.fold], side))
+        return self.dls.test_segments([feats[i] for i in rows], df['label'].to_numpy()[rows].tolist(), rows=rows, single=True)
 
 # %% ../nbs/08_train.ipynb
 @patch
