@@ -32,9 +32,9 @@ HERE, ROOT = Path(__file__).parent, Path(__file__).parents[2]
 VOCAB = ['angry', 'happy', 'neutral', 'sad']
 
 def runs_table(cand:str)->pd.DataFrame:
-    "One row per finished run of a candidate, epoch ('best': chosen on validation, 'last') and mode: valid and test UA, test utterances"
+    "One row per finished teacher run (the shipped kind of model) of a candidate, epoch ('best': chosen on validation, 'last') and mode: valid and test UA, test utterances"
     rows = []
-    for m in sorted((HERE/f"single-{cand}"/'modes').glob('*.json')):
+    for m in sorted((HERE/f"single-{cand}"/'modes').glob('*-teacher.json')):
         r, run = json.loads(m.read_text()), json.loads((HERE/f"single-{cand}"/'runs'/m.name).read_text())
         for epoch in ('best', 'last'):
             for mode in ('single', 'speaker'):

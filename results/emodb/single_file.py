@@ -58,6 +58,14 @@ def score_run(out:Path, run:dict, data, vocab, cfg)->dict:
                                                            df['speaker'].to_numpy()[rows], vocab, cfg.features, mode)
     return res
 
+def recorded_modes(run:dict)->dict:
+    """Both modes from the scores a run recorded itself (`FoldRun.scored`'s 'single', recipes standardised per speaker): for a run whose
+    weights are not kept on this machine; the last epoch's validation scores are not recorded"""
+    keep = lambda s: {k: s[k] for k in ('ua', 'wa', 'utt_true', 'utt_pred')}
+    s = run['single']
+    return dict(best=dict(valid_single=keep(s['valid']), valid_speaker=keep(run['valid']), test_single=keep(s['best']), test_speaker=keep(run['best'])),
+                last=dict(test_single=keep(s['last']), test_speaker=keep(run['last'])))
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog='\n'.join(__doc__.split('\n')[1:]))
@@ -84,7 +92,10 @@ if __name__ == '__main__':
         m = out/'modes'/f.name
         if m.exists(): continue
         run = json.loads(f.read_text())
-        atomic_write_text(m, json.dumps(dict(fold=run['fold'], seed=run['seed'], model=run['model'], **score_run(out, run, data, rec['vocab'], cfg))))
+        kept = (out/'checkpoints'/f"{f.stem}.final.pth").exists()
+        if not kept and not run.get('single'): sys.exit(f"single_file.py: {f}: neither its weights nor its single-file scores are here")
+        modes = score_run(out, run, data, rec['vocab'], cfg) if kept else recorded_modes(run)
+        atomic_write_text(m, json.dumps(dict(fold=run['fold'], seed=run['seed'], model=run['model'], **modes)))
     rows = []
     for m in sorted((out/'modes').glob('*.json')):
         r = json.loads(m.read_text())
@@ -93,5 +104,5 @@ if __name__ == '__main__':
                 rows.append(dict(fold=r['fold'], seed=r['seed'], model=r['model'], epoch=epoch, side=k.split('_')[0], mode=k.split('_')[1], ua=v['ua'], wa=v['wa']))
     t = pd.DataFrame(rows)
     atomic_write_text(out/'modes.csv', t.to_csv(index=False))
-    print(t.pivot_table(index=['seed', 'fold'], columns=['epoch', 'side', 'mode'], values='ua').round(3).to_string())
+    print(t.pivot_table(index=['model', 'seed', 'fold'], columns=['epoch', 'side', 'mode'], values='ua').round(3).to_string())
     print(f"done in {time.time() - t0:.0f} s")
