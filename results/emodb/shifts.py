@@ -15,6 +15,7 @@ shifted recordings, transductive) and with global statistics of the training row
 Run from the repository root:
   .venv/bin/python results/emodb/shifts.py [--recipe fast] [--threads 1] [--jobs 1] [--highfreq 4000] [--attn-gain 1] [--lr-find]
       [--channel-copies 0]
+  .venv/bin/python results/emodb/shifts.py --from results/emodb/single-x11   (no training: the kept models of a study, both modes)
 Training resumes (finished runs are read back from results/emodb/shift-<recipe>/runs; a lever changed from the recipe's
 value adds its own suffix: -hf<highfreq> for another upper frequency of the filterbank, -gain<g> for another attention
 gain, -lrfind for the learning rate found per fold, -chan<n> for training copies through random channels); writes shifts.json and shifts.md there.
@@ -55,8 +56,12 @@ def main():
     p.add_argument('--attn-gain', type=float, default=None, help="multiplier of the attention output (default: the recipe's)")
     p.add_argument('--lr-find', action='store_true', help="the learning rate found per fold by fastai's lr_find instead of the recipe's")
     p.add_argument('--channel-copies', type=int, default=0, help="training copies with each speaker's audio through a random channel (Config.channel_copies)")
+    p.add_argument('--from', dest='study', default=None, help="train nothing: score the kept models of this study folder (e.g. results/emodb/single-x11)")
     a = p.parse_args()
     torch.set_num_threads(a.threads); keep_freed_memory()
+    if a.study is not None:
+        if not (Path(a.study)/'config.json').exists(): sys.exit(f"shifts.py: --from {a.study}: not a study folder (no config.json)")
+        return from_study(Path(a.study))
     root = find_emodb()
     if root is None: sys.exit("shifts.py: EMO-DB not found (set DKDFMH_EMODB)")
     cfg = preset_config(a.recipe, corpus='emodb', root=str(root), protocol='speaker', seeds=(0,), save_models=True,
@@ -95,6 +100,54 @@ def main():
     atomic_write_text(out/'shifts.md', f"# Simulated corpus shifts of EMO-DB: the `{a.recipe}` recipe\n\n"
                       f"Written by `.venv/bin/python results/emodb/shifts.py --recipe {a.recipe}{levers}`. UA (%) of the test utterances pooled "
                       "over the 5 speaker folds (seed 0), models trained and chosen on clean speech.\n\n" + to_markdown(table) + '\n')
+    print(table.to_string())
+
+def from_study(folder:Path):
+    """Score the kept models of a finished study folder (seed 0, e.g. single-x11 of single_file.py) under every shift, in both of its
+    modes ('speaker': each test speaker standardised by their own shifted recordings; 'single': as single files), beside the baselines;
+    fold by fold into shift-<folder>/rows/, so that folds whose models are not on this machine yet are added by a later run"""
+    from dkdfmh.train import Config, run_name
+    from dkdfmh.norm import FeatureNorm
+    sys.path.insert(0, str(Path(__file__).parent))
+    from single_file import mode_scores
+    cfg = Config.from_dict(json.loads((folder/'config.json').read_text())).replace(root=str(find_emodb()))
+    out = Path(__file__).parent/f"shift-{folder.name}"; (out/'rows').mkdir(parents=True, exist_ok=True)
+    data = load_data(cfg, progress=False)
+    df, feats, splits = data
+    vocab, sr, fc = json.loads((folder/'record.json').read_text())['vocab'], cfg.features.sr, cfg.features
+    runs = [json.loads(p.read_text()) for p in sorted((folder/'runs').glob('fold*-seed0-*.json'))]
+    models = list(dict.fromkeys(r['model'] for r in runs))
+    ck = lambda f, m: folder/'checkpoints'/f"{run_name(f, 0, m)}.final.pth"
+    for f, sp in enumerate(splits):
+        dst = out/'rows'/f"fold{f}.json"
+        if dst.exists() or not all(ck(f, m).exists() for m in models): continue
+        rows, lab, spk = [], df['label'].to_numpy()[sp.test], df['speaker'].to_numpy()[sp.test]
+        for shift in SHIFTS:
+            moved = {int(i): logfbank(shifted(load_audio(df.path[i], sr), sr, shift, int(i)), fc) for i in sp.test}
+            for m in models:
+                run = next(r for r in runs if r['fold'] == f and r['model'] == m)
+                net = make_model(cfg, len(vocab), cfg.teacher_attention if m == 'teacher' else True).eval()
+                net.load_state_dict(torch.load(ck(f, m), map_location='cpu', weights_only=True))
+                for mode in ('speaker', 'single'):
+                    s = mode_scores(net, FeatureNorm.from_dict(run['norm']), [moved[int(i)] for i in sp.test], lab, spk, vocab, fc, mode)
+                    rows.append(dict(shift=shift, fold=f, model=m + ('' if mode == 'speaker' else '_single'), ua=s['ua'],
+                                     utt_true=s['utt_true'], utt_pred=s['utt_pred']))
+            mixed = list(feats)
+            for i in sp.test: mixed[i] = moved[int(i)]
+            for norm in ('speaker', 'global'):
+                b = normalized_baseline(df, mixed, splits, norm, folds=[f], vocab=vocab, cfg=fc)['runs'][0]
+                rows.append(dict(shift=shift, fold=f, model=f'baseline_{norm}', ua=b['best']['ua'], confusion=b['best']['confusion']))
+        atomic_write_text(dst, json.dumps(rows)); print(f"fold {f} done", flush=True)
+    rows = [r for p in sorted((out/'rows').glob('fold*.json')) for r in json.loads(p.read_text())]
+    if not rows: sys.exit(f"shifts.py: no fold of {folder} has the weights of every model here (checkpoints/)")
+    folds = sorted({r['fold'] for r in rows})
+    atomic_write_text(out/'shifts.json', json.dumps(dict(recipe=folder.name, folds=folds, vocab=vocab, rows=rows)))
+    table = pooled_table(rows, len(vocab))
+    atomic_write_text(out/'shifts.md', f"# Simulated corpus shifts of EMO-DB: the models of `{folder.name}`\n\n"
+                      f"Written by `.venv/bin/python results/emodb/shifts.py --from results/emodb/{folder.name}`. UA (%) of the test utterances "
+                      f"pooled over speaker fold(s) {folds} of 5 (seed 0), models trained and chosen on clean speech; `_single`: the same model "
+                      "standardising each recording alone (single-file), else each test speaker by their own shifted recordings.\n\n"
+                      + to_markdown(table) + '\n')
     print(table.to_string())
 
 def pooled_table(rows:list, n:int)->pd.DataFrame:
