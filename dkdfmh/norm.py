@@ -9,7 +9,7 @@ from fastcore.basics import patch
 from .features import FeatureConfig, segment_starts, pad_to
 
 # %% auto 0
-__all__ = ['NORMS', 'segment_stats', 'frame_stats', 'speaker_reference', 'FeatureNorm']
+__all__ = ['NORMS', 'segment_stats', 'frame_stats', 'speaker_reference', 'speech_level', 'FeatureNorm']
 
 # %% ../nbs/01a_norm.ipynb
 NORMS = ('none', 'global', 'utterance', 'speaker') # the `FeatureNorm` kinds
@@ -61,6 +61,15 @@ def speaker_reference(feats_list:list, # the training utterances' features (None
     return np.mean([m for m, _ in stats], 0), np.mean([s for _, s in stats], 0)
 
 # %% ../nbs/01a_norm.ipynb
+def speech_level(feats, # one recording's (frames, filters) log filterbank
+                 q:float=90, # percentile of the frames' mean log energies
+                )->float:
+    "The level of a recording's loud frames: the `q`-th percentile over frames of each frame's mean log energy"
+    f = np.asarray(feats, dtype=np.float64)
+    if f.ndim != 2 or not len(f): raise ValueError(f"speech_level: expected (frames, filters) features, got shape {f.shape}")
+    return float(np.percentile(f.mean(1), q))
+
+# %% ../nbs/01a_norm.ipynb
 def _standardise(f, mean, std, eps):
     return ((np.asarray(f, dtype=np.float64) - mean) / np.where(std > eps, std, 1.)).astype(np.float32)
 
@@ -76,6 +85,7 @@ class FeatureNorm:
                  eps:float=1e-5, # standard deviations below this are not divided by
                  ref_mean=None, # (filters,) the average training speaker's mean (`speaker_reference`); None: unknown
                  ref_std=None, # (filters,) and its std
+                 ref_level:float|None=None, # the training utterances' mean `speech_level` ('speaker': single files are moved to it); None: unknown
                 ):
         if how not in NORMS: raise ValueError(f"FeatureNorm: how must be one of {NORMS}, got {how!r}")
         if how == 'global' and (mean is None or std is None): raise ValueError("FeatureNorm('global') needs mean and std: use FeatureNorm.fit")
@@ -85,6 +95,8 @@ class FeatureNorm:
         if len(sizes) > 1: raise ValueError(f"FeatureNorm: the statistics have different lengths {sorted(sizes)}")
         bad = [v for v in (self.mean, self.std, self.ref_mean, self.ref_std) if v is not None and not np.isfinite(v).all()]
         if bad: raise ValueError("FeatureNorm: the statistics hold non-finite values")
+        if ref_level is not None and not np.isfinite(ref_level): raise ValueError(f"FeatureNorm: ref_level must be finite, got {ref_level}")
+        self.ref_level = None if ref_level is None else float(ref_level)
 
     @classmethod
     def fit(cls,
@@ -97,7 +109,8 @@ class FeatureNorm:
         "The normaliser of one split: for 'global', the per-filter mean and std of its training segments (at `cfg.train_hop`)"
         ref = speaker_reference(train_feats, speakers) if speakers is not None and how != 'utterance' else (None, None)
         stats = segment_stats(train_feats, cfg.train_hop, cfg) if how == 'global' else (None, None)
-        return cls(how, *stats, eps=eps, ref_mean=ref[0], ref_std=ref[1])
+        lvl = float(np.mean([speech_level(f) for f in train_feats if f is not None])) if how == 'speaker' and speakers is not None else None
+        return cls(how, *stats, eps=eps, ref_mean=ref[0], ref_std=ref[1], ref_level=lvl)
 
 # %% ../nbs/01a_norm.ipynb
 @patch(as_prop=True)
@@ -138,23 +151,24 @@ def to_dict(self:FeatureNorm)->dict:
     "JSON-able form (what a result record keeps and a model file carries)"
     d = dict(how=self.how, eps=self.eps)
     for k in ('mean', 'std', 'ref_mean', 'ref_std'): d[k] = None if getattr(self, k) is None else getattr(self, k).tolist()
-    return d
+    return dict(d, ref_level=self.ref_level)
 
 @patch(cls_method=True)
 def from_dict(cls:FeatureNorm, d:dict)->FeatureNorm:
-    "The normaliser of `to_dict` (records written before the average speaker have none)"
+    "The normaliser of `to_dict` (records written before the average speaker, or its speech level, have none)"
     if not isinstance(d, dict) or 'how' not in d: raise ValueError(f"FeatureNorm.from_dict: expected a dict with 'how', got {type(d).__name__}")
-    return cls(d['how'], d.get('mean'), d.get('std'), d.get('eps', 1e-5), d.get('ref_mean'), d.get('ref_std'))
+    return cls(d['how'], d.get('mean'), d.get('std'), d.get('eps', 1e-5), d.get('ref_mean'), d.get('ref_std'), d.get('ref_level'))
 
 @patch
 def single(self:FeatureNorm,
            feats_list:list, # recordings of unknown speakers
           )->list: # standardised float32 copies
-    "Standardise without any other recording of the speaker ('speaker': as the average training speaker)"
+    "Standardise without any other recording of the speaker ('speaker': as the average training speaker, at the training speech level)"
     if self.how != 'speaker': return self(feats_list)
     if self.ref_mean is None:
         raise ValueError("this 'speaker' normaliser was fitted without the training speakers' average: it needs the speaker's recordings")
-    return [None if f is None else _standardise(f, self.ref_mean, self.ref_std, self.eps) for f in feats_list]
+    lvl = (lambda f: 0.) if self.ref_level is None else (lambda f: speech_level(f) - self.ref_level)   # normalisers without it: no move
+    return [None if f is None else _standardise(np.asarray(f, dtype=np.float64) - lvl(f), self.ref_mean, self.ref_std, self.eps) for f in feats_list]
 
 @patch
 def with_speaker(self:FeatureNorm,
