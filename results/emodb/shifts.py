@@ -15,7 +15,7 @@ shifted recordings, transductive) and with global statistics of the training row
 Run from the repository root:
   .venv/bin/python results/emodb/shifts.py [--recipe fast] [--threads 1] [--jobs 1] [--highfreq 4000] [--attn-gain 1] [--lr-find]
       [--channel-copies 0]
-  .venv/bin/python results/emodb/shifts.py --from results/emodb/single-x11   (no training: the kept models of a study, both modes)
+  .venv/bin/python results/emodb/shifts.py --from results/emodb/shift-fast   (no training: a study's kept models, both modes)
 Training resumes (finished runs are read back from results/emodb/shift-<recipe>/runs; a lever changed from the recipe's
 value adds its own suffix: -hf<highfreq> for another upper frequency of the filterbank, -gain<g> for another attention
 gain, -lrfind for the learning rate found per fold, -chan<n> for training copies through random channels); writes shifts.json and shifts.md there.
@@ -103,51 +103,57 @@ def main():
     print(table.to_string())
 
 def from_study(folder:Path):
-    """Score the kept models of a finished study folder (seed 0, e.g. single-x11 of single_file.py) under every shift, in both of its
-    modes ('speaker': each test speaker standardised by their own shifted recordings; 'single': as single files), beside the baselines;
-    fold by fold into shift-<folder>/rows/, so that folds whose models are not on this machine yet are added by a later run"""
+    """Score the kept models of a study folder (seed 0; e.g. shift-fast, or single-x11 of single_file.py) under every shift in three
+    modes: each test speaker standardised by their own shifted recordings (model name alone); single files moved to the training
+    speech level, the library's single-file mode (`_single`); single files as recorded (`_single_raw`); beside the baselines.
+    Fold by fold into FOLDER/shifts-both-modes/, so that folds whose models are not on this machine yet are added by a later run"""
     from dkdfmh.train import Config, run_name
     from dkdfmh.norm import FeatureNorm
     sys.path.insert(0, str(Path(__file__).parent))
     from single_file import mode_scores
     cfg = Config.from_dict(json.loads((folder/'config.json').read_text())).replace(root=str(find_emodb()))
-    out = Path(__file__).parent/f"shift-{folder.name}"; (out/'rows').mkdir(parents=True, exist_ok=True)
-    data = load_data(cfg, progress=False)
-    df, feats, splits = data
+    if cfg.norm != 'speaker': sys.exit(f"shifts.py: --from {folder}: its recipe standardises {cfg.norm!r}, not per speaker: it has one mode only")
+    out = folder/'shifts-both-modes'; out.mkdir(exist_ok=True)
+    df, feats, splits = load_data(cfg, progress=False)
     vocab, sr, fc = json.loads((folder/'record.json').read_text())['vocab'], cfg.features.sr, cfg.features
     runs = [json.loads(p.read_text()) for p in sorted((folder/'runs').glob('fold*-seed0-*.json'))]
     models = list(dict.fromkeys(r['model'] for r in runs))
     ck = lambda f, m: folder/'checkpoints'/f"{run_name(f, 0, m)}.final.pth"
     for f, sp in enumerate(splits):
-        dst = out/'rows'/f"fold{f}.json"
+        dst = out/f"fold{f}.json"
         if dst.exists() or not all(ck(f, m).exists() for m in models): continue
+        norm = FeatureNorm.fit('speaker', [feats[i] for i in sp.train], fc, speakers=df['speaker'].to_numpy()[sp.train])   # as training fitted it
+        for r in runs:
+            if r['fold'] == f: np.testing.assert_allclose(norm.ref_mean, r['norm']['ref_mean'], rtol=1e-6)   # the run's own normaliser
+        raw = FeatureNorm.from_dict({**norm.to_dict(), 'ref_level': None})
         rows, lab, spk = [], df['label'].to_numpy()[sp.test], df['speaker'].to_numpy()[sp.test]
+        nets = {}
+        for m in models:
+            nets[m] = make_model(cfg, len(vocab), cfg.teacher_attention if m == 'teacher' else True).eval()
+            nets[m].load_state_dict(torch.load(ck(f, m), map_location='cpu', weights_only=True))
         for shift in SHIFTS:
             moved = {int(i): logfbank(shifted(load_audio(df.path[i], sr), sr, shift, int(i)), fc) for i in sp.test}
-            for m in models:
-                run = next(r for r in runs if r['fold'] == f and r['model'] == m)
-                net = make_model(cfg, len(vocab), cfg.teacher_attention if m == 'teacher' else True).eval()
-                net.load_state_dict(torch.load(ck(f, m), map_location='cpu', weights_only=True))
-                for mode in ('speaker', 'single'):
-                    s = mode_scores(net, FeatureNorm.from_dict(run['norm']), [moved[int(i)] for i in sp.test], lab, spk, vocab, fc, mode)
-                    rows.append(dict(shift=shift, fold=f, model=m + ('' if mode == 'speaker' else '_single'), ua=s['ua'],
-                                     utt_true=s['utt_true'], utt_pred=s['utt_pred']))
+            X = [moved[int(i)] for i in sp.test]
+            for m, net in nets.items():
+                for suffix, n, mode in (('', norm, 'speaker'), ('_single', norm, 'single'), ('_single_raw', raw, 'single')):
+                    s = mode_scores(net, n, X, lab, spk, vocab, fc, mode)
+                    rows.append(dict(shift=shift, fold=f, model=m + suffix, ua=s['ua'], utt_true=s['utt_true'], utt_pred=s['utt_pred']))
             mixed = list(feats)
             for i in sp.test: mixed[i] = moved[int(i)]
-            for norm in ('speaker', 'global'):
-                b = normalized_baseline(df, mixed, splits, norm, folds=[f], vocab=vocab, cfg=fc)['runs'][0]
-                rows.append(dict(shift=shift, fold=f, model=f'baseline_{norm}', ua=b['best']['ua'], confusion=b['best']['confusion']))
+            for bn in ('speaker', 'global'):
+                b = normalized_baseline(df, mixed, splits, bn, folds=[f], vocab=vocab, cfg=fc)['runs'][0]
+                rows.append(dict(shift=shift, fold=f, model=f'baseline_{bn}', ua=b['best']['ua'], confusion=b['best']['confusion']))
         atomic_write_text(dst, json.dumps(rows)); print(f"fold {f} done", flush=True)
-    rows = [r for p in sorted((out/'rows').glob('fold*.json')) for r in json.loads(p.read_text())]
+    rows = [r for p in sorted(out.glob('fold*.json')) for r in json.loads(p.read_text())]
     if not rows: sys.exit(f"shifts.py: no fold of {folder} has the weights of every model here (checkpoints/)")
     folds = sorted({r['fold'] for r in rows})
-    atomic_write_text(out/'shifts.json', json.dumps(dict(recipe=folder.name, folds=folds, vocab=vocab, rows=rows)))
+    atomic_write_text(folder/'shifts-both-modes.json', json.dumps(dict(recipe=folder.name, folds=folds, vocab=vocab, rows=rows)))
     table = pooled_table(rows, len(vocab))
-    atomic_write_text(out/'shifts.md', f"# Simulated corpus shifts of EMO-DB: the models of `{folder.name}`\n\n"
+    atomic_write_text(folder/'shifts-both-modes.md', f"# Simulated corpus shifts of EMO-DB: the models of `{folder.name}`, in both modes\n\n"
                       f"Written by `.venv/bin/python results/emodb/shifts.py --from results/emodb/{folder.name}`. UA (%) of the test utterances "
-                      f"pooled over speaker fold(s) {folds} of 5 (seed 0), models trained and chosen on clean speech; `_single`: the same model "
-                      "standardising each recording alone (single-file), else each test speaker by their own shifted recordings.\n\n"
-                      + to_markdown(table) + '\n')
+                      f"pooled over speaker fold(s) {folds} of 5 (seed 0), models trained and chosen on clean speech. Model name alone: each test "
+                      "speaker standardised by their own shifted recordings; `_single`: each recording alone, moved to the training speech level "
+                      "(the library's single-file mode); `_single_raw`: each recording alone, as recorded.\n\n" + to_markdown(table) + '\n')
     print(table.to_string())
 
 def pooled_table(rows:list, n:int)->pd.DataFrame:
