@@ -11,7 +11,7 @@ card, into the package.
   keeps its last epoch (one-cycle ends annealed), so the card gives the cross-validated last-epoch scores beside the
   validation-chosen ones.
 
-Run from the repository root:  .venv/bin/python results/emodb/pretrained.py [--seed 0] [--card-only]
+Run from the repository root:  .venv/bin/python results/emodb/pretrained.py [--seed 0] [--card-only [--add-level]]
 Output: dkdfmh/pretrained/emodb-4class.safetensors, MODEL_CARD.md, results/emodb/pretrained.json (the numbers)
 """
 import argparse, json, sys, time
@@ -89,6 +89,31 @@ def train_final(recipe:str, seed:int, precision:str)->tuple:
     fit = train_teacher(dls, cfg, seed, progress=True)
     return cfg, df, dls, fit
 
+def add_level(out:Path)->None:
+    "The shipped file rewritten with its normaliser's training speech level (`ref_level`; weights, vocabulary, front end and meta untouched)"
+    from dkdfmh.modelfile import read_model
+    from dkdfmh.norm import FeatureNorm
+    b = read_model(out)
+    cfg = Config(corpus='emodb', root=str(find_emodb()), **CANDIDATES[b.meta['recipe']]).replace(features=b.features)
+    df, feats, _ = load_data(cfg, progress=False)
+    n = FeatureNorm.fit(b.norm.how, feats, b.features, speakers=df['speaker'].to_numpy())
+    for k in ('ref_mean', 'ref_std'): np.testing.assert_allclose(getattr(n, k), getattr(b.norm, k), rtol=1e-6)   # the normaliser it was trained with
+    save_model(out, b.model, b.vocab, b.features, meta=b.meta, norm=n)
+    print(f"{out}: single files now moved to the training speech level {n.ref_level:.3f}")
+
+def level_line(has_level:bool)->str:
+    "What the shipped file does with a recording's level, and what moving it did where both modes were measured"
+    import textwrap
+    if not has_level: return "Single files are standardised as recorded: the score depends on the recording's gain.\n"
+    from shifts import pooled_table
+    sh = json.loads((HERE/'shift-fast'/'shifts-both-modes.json').read_text())
+    t = pooled_table(sh['rows'], len(sh['vocab']))
+    return textwrap.fill("Each single file is first moved to the training speech level (`FeatureNorm.single`), so its gain does not matter; the "
+            "cross-validation above predates that move (recordings as recorded). Where both were measured, on the teachers of the "
+            f"`fast` recipe (seed 0, `results/emodb/shift-fast/shifts-both-modes.md`), the move scored {t.loc['teacher_single', 'clean']} "
+            f"UA on clean speech against {t.loc['teacher_single_raw', 'clean']} as recorded, and {t.loc['teacher_single', 'level-20']} "
+            f"against {t.loc['teacher_single_raw', 'level-20']} on the same recordings 20 dB quieter.", 118) + '\n'
+
 CARD = """# Model card: dkdfmh `pretrained`
 
 The model `dkdfmh_predict` uses when no `--model` is given (`load_model('pretrained')` in Python), shipped inside the
@@ -129,7 +154,7 @@ utterances pooled over the five folds, mean ± std over seeds (fold by fold: mea
 | for comparison, the candidate a choice on the test scores would take (`{tc}`) | last | {tc_ua} | |
 
 {speaker_line}
-Classical baseline on the same folds (log filterbank mean and std, logistic regression, standardised with the training
+{level_line}Classical baseline on the same folds (log filterbank mean and std, logistic regression, standardised with the training
 speakers' statistics, so single-file as well): {baseline} UA.
 
 ## What it was not trained on
@@ -202,7 +227,9 @@ if __name__ == '__main__':
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--precision', default='bf16', help="training precision (default bf16; fp32 on a CPU without native bf16)")
     p.add_argument('--card-only', action='store_true', help="rewrite MODEL_CARD.md and pretrained.json from the runs and the shipped model, no training")
+    p.add_argument('--add-level', action='store_true', help="with --card-only: first add the training speech level to the shipped file's normaliser")
     a = p.parse_args()
+    if a.add_level and not a.card_only: sys.exit("pretrained.py: --add-level goes with --card-only (a retrained model carries the level already)")
     keep_freed_memory()
     t0, cv = time.time(), cross_validation()
     out = ROOT/'dkdfmh'/'pretrained'/PRETRAINED['pretrained']
@@ -210,6 +237,7 @@ if __name__ == '__main__':
           f"with --speaker {cv['scores']['last_speaker']['ua']}")
     if a.card_only:
         from dkdfmh.inference import load_model
+        if a.add_level: add_level(out)
         meta = load_model('pretrained', device='cpu').info['meta']
         info = {k: meta[k] for k in ('n', 'counts', 'params', 'precision', 'seed', 'epochs')}
     else:
@@ -225,6 +253,8 @@ if __name__ == '__main__':
         save_model(out, fit.model, dls.vocab, cfg.features, meta=meta, norm=dls.norm)
         print(f"wrote {out} ({out.stat().st_size / 1e3:.0f} kB) in {time.time() - t0:.0f} s")
     info['kb'] = round(out.stat().st_size / 1e3)
+    from dkdfmh.modelfile import read_model
+    info['level_line'] = level_line(getattr(read_model(out).norm, 'ref_level', None) is not None)
     atomic_write_text(ROOT/'MODEL_CARD.md', write_card(cv, info))
     atomic_write_text(HERE/'pretrained.json', json.dumps(cv, indent=1))
     print(f"wrote {ROOT/'MODEL_CARD.md'} and {HERE/'pretrained.json'}")
