@@ -291,8 +291,16 @@ test score ({nested['test_chosen'][0]}), so it is optimistic. The paper's recipe
 
 {verdict}
 The whole study (the ablation, the beta sweep, {len(list(R.glob('recipe-r*')))} candidate recipes, each lever run by run) is in
-[results/emodb/STUDY.md](results/emodb/STUDY.md), its records beside it; the shipped model's card in [MODEL_CARD.md](MODEL_CARD.md).
+[results/emodb/STUDY.md](results/emodb/STUDY.md), its records beside it; the shipped model's card in [MODEL_CARD.md](MODEL_CARD.md).{level_note()}
 """
+
+def level_note()->str:
+    "Whether the shipped file moves single files to the training speech level, which its cross-validation predates"
+    from dkdfmh.modelfile import read_model
+    from dkdfmh.inference import model_path
+    if getattr(read_model(model_path('pretrained')).norm, 'ref_level', None) is None: return ''
+    return ("\nThe shipped file moves each recording to the training speech level first, so a recording's gain does not change its"
+            "\nprediction; its single-file figure above was measured before that move (the card gives what the move did).")
 
 def _results_cell(nb):
     return next(i for i, c in enumerate(nb['cells']) if ''.join(c['source']).startswith('## Results'))
