@@ -111,7 +111,8 @@ def level_line(has_level:bool)->str:
     return textwrap.fill("Each single file is first moved to the training speech level (`FeatureNorm.single`), so its gain does not matter; the "
             "cross-validation above predates that move (recordings as recorded). Where both were measured, on the teachers of the "
             f"`fast` recipe (seed 0, `results/emodb/shift-fast/shifts-both-modes.md`), the move scored {t.loc['teacher_single', 'clean']} "
-            f"UA on clean speech against {t.loc['teacher_single_raw', 'clean']} as recorded, and {t.loc['teacher_single', 'level-20']} "
+            f"UA on clean speech against {t.loc['teacher_single_raw', 'clean']} as recorded (its level statistic was chosen on those "
+            f"recordings, so that difference is not an independent estimate), and {t.loc['teacher_single', 'level-20']} "
             f"against {t.loc['teacher_single_raw', 'level-20']} on the same recordings 20 dB quieter.", 118) + '\n'
 
 CARD = """# Model card: dkdfmh `pretrained`
