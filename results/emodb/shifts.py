@@ -91,9 +91,7 @@ def main():
                 net.load_state_dict(torch.load(out/'checkpoints'/f"fold{f}-seed0-{m}.final.pth", weights_only=True))
                 s = run_scores(net.eval(), dls.test_segments())
                 rows.append(dict(shift=shift, fold=f, model=m, ua=s['ua'], utt_true=s['utt_true'], utt_pred=s['utt_pred']))
-            for norm in ('speaker', 'global'):
-                b = normalized_baseline(df, mixed, splits, norm, folds=[f], vocab=rec['vocab'], cfg=fc)['runs'][0]
-                rows.append(dict(shift=shift, fold=f, model=f'baseline_{norm}', ua=b['best']['ua'], confusion=b['best']['confusion']))
+            rows += baseline_rows(df, mixed, splits, f, shift, rec['vocab'], fc)
         print(shift, 'done', flush=True)
     atomic_write_text(out/'shifts.json', json.dumps(dict(recipe=a.recipe, highfreq=a.highfreq, attn_gain=cfg.attn_gain, vocab=rec['vocab'], rows=rows)))
     table = pooled_table(rows, len(rec['vocab']))
@@ -101,6 +99,11 @@ def main():
                       f"Written by `.venv/bin/python results/emodb/shifts.py --recipe {a.recipe}{levers}`. UA (%) of the test utterances pooled "
                       "over the 5 speaker folds (seed 0), models trained and chosen on clean speech.\n\n" + to_markdown(table) + '\n')
     print(table.to_string())
+
+def baseline_rows(df, mixed:list, splits, f:int, shift:str, vocab:list, fc)->list:
+    "The classical baseline trained on fold `f`'s clean rows and scored on its shifted test rows (`mixed`), standardised per speaker and globally"
+    return [dict(shift=shift, fold=f, model=f'baseline_{bn}', ua=b['best']['ua'], confusion=b['best']['confusion'])
+            for bn in ('speaker', 'global') for b in [normalized_baseline(df, mixed, splits, bn, folds=[f], vocab=vocab, cfg=fc)['runs'][0]]]
 
 def from_study(folder:Path):
     """Score the kept models of a study folder (seed 0; e.g. shift-fast, or single-x11 of single_file.py) under every shift in three
@@ -140,9 +143,7 @@ def from_study(folder:Path):
                     rows.append(dict(shift=shift, fold=f, model=m + suffix, ua=s['ua'], utt_true=s['utt_true'], utt_pred=s['utt_pred']))
             mixed = list(feats)
             for i in sp.test: mixed[i] = moved[int(i)]
-            for bn in ('speaker', 'global'):
-                b = normalized_baseline(df, mixed, splits, bn, folds=[f], vocab=vocab, cfg=fc)['runs'][0]
-                rows.append(dict(shift=shift, fold=f, model=f'baseline_{bn}', ua=b['best']['ua'], confusion=b['best']['confusion']))
+            rows += baseline_rows(df, mixed, splits, f, shift, vocab, fc)
         atomic_write_text(dst, json.dumps(rows)); print(f"fold {f} done", flush=True)
     rows = [r for p in sorted(out.glob('fold*.json')) for r in json.loads(p.read_text())]
     if not rows: sys.exit(f"shifts.py: no fold of {folder} has the weights of every model here (checkpoints/)")
