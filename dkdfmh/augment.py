@@ -12,7 +12,7 @@ from fastai.callback.core import Callback
 from fastprogress.fastprogress import progress_bar
 from .audio import load_audio
 from .features import FeatureConfig, FeatureCache, logfbank
-from .norm import FeatureNorm, frame_stats, speech_level
+from .norm import FeatureNorm, frame_stats
 
 # %% auto 0
 __all__ = ['PERTURBATIONS', 'PERTURB_VERSION', 'CHANNEL_RANGES', 'spec_mask', 'SpecAugment', 'speaker_shifts', 'SpeakerShift',
@@ -71,8 +71,7 @@ def speaker_shifts(feats_list:list, # the training utterances' raw (frames, filt
     "How each training speaker looks after single-file standardisation, relative to its own: x = z * scale + offset"
     if norm.ref_mean is None: raise ValueError("speaker_shifts: the normaliser has no average training speaker (fit it with speakers=)")
     spk = np.asarray(speakers, dtype=object)
-    lvl = (lambda f: 0.) if norm.ref_level is None else (lambda f: speech_level(f) - norm.ref_level)   # single files: moved to the training level
-    stats = [(frame_stats(fs)[1], frame_stats([f - lvl(f) for f in fs])[0])
+    stats = [(frame_stats(fs)[1], frame_stats([f - norm.level_offset(f) for f in fs])[0])   # the mean where single files are moved
              for fs in ([f for f, s in zip(feats_list, spk) if s == k and f is not None] for k in dict.fromkeys(spk))]
     scales = np.stack([sd / norm.ref_std for sd, _ in stats]); offsets = np.stack([(m - norm.ref_mean) / norm.ref_std for _, m in stats])
     return scales.astype(np.float32), offsets.astype(np.float32)

@@ -9,7 +9,8 @@ from fastcore.basics import patch
 from .features import FeatureConfig, segment_starts, pad_to
 
 # %% auto 0
-__all__ = ['NORMS', 'segment_stats', 'frame_stats', 'speaker_reference', 'speech_level', 'FeatureNorm']
+__all__ = ['NORMS', 'TELEPHONE_BAND', 'segment_stats', 'frame_stats', 'speaker_reference', 'band_filters', 'speech_level',
+           'FeatureNorm']
 
 # %% ../nbs/01a_norm.ipynb
 NORMS = ('none', 'global', 'utterance', 'speaker') # the `FeatureNorm` kinds
@@ -61,12 +62,30 @@ def speaker_reference(feats_list:list, # the training utterances' features (None
     return np.mean([m for m, _ in stats], 0), np.mean([s for _, s in stats], 0)
 
 # %% ../nbs/01a_norm.ipynb
+TELEPHONE_BAND = (300., 3400.) # Hz: the band every telephone channel passes
+
+def band_filters(cfg:FeatureConfig=FeatureConfig(), # the filterbank's settings
+                 band:tuple=TELEPHONE_BAND, # (low, high) in Hz
+                )->list: # filter indices, ascending; every filter where none lies inside
+    "The Mel filters of `cfg` whose whole triangle lies inside `band`: a channel passing `band` leaves them as they were"
+    lo, hi = (float(b) for b in band)
+    if not 0 <= lo < hi: raise ValueError(f"band_filters: band must be (low, high) Hz with 0 <= low < high, got {band!r}")
+    mel = np.linspace(2595 * np.log10(1 + cfg.lowfreq / 700.), 2595 * np.log10(1 + cfg.highfreq / 700.), cfg.nfilt + 2)
+    hz = 700 * (10 ** (mel / 2595.) - 1)                                   # edges as `mel_filterbank` places them
+    return [j for j in range(cfg.nfilt) if hz[j] >= lo and hz[j + 2] <= hi] or list(range(cfg.nfilt))
+
 def speech_level(feats, # one recording's (frames, filters) log filterbank
                  q:float=90, # percentile of the frames' mean log energies
+                 filters=None, # indices of the filters to average (`band_filters`); None: all
                 )->float:
     "The level of a recording's loud frames: the `q`-th percentile over frames of each frame's mean log energy"
     f = np.asarray(feats, dtype=np.float64)
     if f.ndim != 2 or not len(f): raise ValueError(f"speech_level: expected (frames, filters) features, got shape {f.shape}")
+    if filters is not None:
+        idx = np.asarray(filters, dtype=np.int64).reshape(-1)
+        if not len(idx) or idx.min() < 0 or idx.max() >= f.shape[1]:
+            raise ValueError(f"speech_level: filters must be indices into the {f.shape[1]} filters, got {list(idx)}")
+        f = f[:, idx]
     return float(np.percentile(f.mean(1), q))
 
 # %% ../nbs/01a_norm.ipynb
@@ -86,6 +105,7 @@ class FeatureNorm:
                  ref_mean=None, # (filters,) the average training speaker's mean (`speaker_reference`); None: unknown
                  ref_std=None, # (filters,) and its std
                  ref_level:float|None=None, # the training utterances' mean `speech_level` ('speaker': single files are moved to it); None: unknown
+                 level_filters=None, # the filters `speech_level` averages (`band_filters`); None: all
                 ):
         if how not in NORMS: raise ValueError(f"FeatureNorm: how must be one of {NORMS}, got {how!r}")
         if how == 'global' and (mean is None or std is None): raise ValueError("FeatureNorm('global') needs mean and std: use FeatureNorm.fit")
@@ -97,6 +117,10 @@ class FeatureNorm:
         if bad: raise ValueError("FeatureNorm: the statistics hold non-finite values")
         if ref_level is not None and not np.isfinite(ref_level): raise ValueError(f"FeatureNorm: ref_level must be finite, got {ref_level}")
         self.ref_level = None if ref_level is None else float(ref_level)
+        self.level_filters = None if level_filters is None else [int(i) for i in np.asarray(level_filters, dtype=np.int64).reshape(-1)]
+        n = max(sizes) if sizes else None
+        if self.level_filters is not None and (not self.level_filters or min(self.level_filters) < 0 or (n and max(self.level_filters) >= n)):
+            raise ValueError(f"FeatureNorm: level_filters must be filter indices{f' below {n}' if n else ''}, got {self.level_filters}")
 
     @classmethod
     def fit(cls,
@@ -109,8 +133,9 @@ class FeatureNorm:
         "The normaliser of one split: for 'global', the per-filter mean and std of its training segments (at `cfg.train_hop`)"
         ref = speaker_reference(train_feats, speakers) if speakers is not None and how != 'utterance' else (None, None)
         stats = segment_stats(train_feats, cfg.train_hop, cfg) if how == 'global' else (None, None)
-        lvl = float(np.mean([speech_level(f) for f in train_feats if f is not None])) if how == 'speaker' and speakers is not None else None
-        return cls(how, *stats, eps=eps, ref_mean=ref[0], ref_std=ref[1], ref_level=lvl)
+        lf = band_filters(cfg) if how == 'speaker' and speakers is not None else None
+        lvl = None if lf is None else float(np.mean([speech_level(f, filters=lf) for f in train_feats if f is not None]))
+        return cls(how, *stats, eps=eps, ref_mean=ref[0], ref_std=ref[1], ref_level=lvl, level_filters=lf)
 
 # %% ../nbs/01a_norm.ipynb
 @patch(as_prop=True)
@@ -151,13 +176,20 @@ def to_dict(self:FeatureNorm)->dict:
     "JSON-able form (what a result record keeps and a model file carries)"
     d = dict(how=self.how, eps=self.eps)
     for k in ('mean', 'std', 'ref_mean', 'ref_std'): d[k] = None if getattr(self, k) is None else getattr(self, k).tolist()
-    return dict(d, ref_level=self.ref_level)
+    return dict(d, ref_level=self.ref_level, level_filters=self.level_filters)
 
 @patch(cls_method=True)
 def from_dict(cls:FeatureNorm, d:dict)->FeatureNorm:
     "The normaliser of `to_dict` (records written before the average speaker, or its speech level, have none)"
     if not isinstance(d, dict) or 'how' not in d: raise ValueError(f"FeatureNorm.from_dict: expected a dict with 'how', got {type(d).__name__}")
-    return cls(d['how'], d.get('mean'), d.get('std'), d.get('eps', 1e-5), d.get('ref_mean'), d.get('ref_std'), d.get('ref_level'))
+    return cls(d['how'], d.get('mean'), d.get('std'), d.get('eps', 1e-5), d.get('ref_mean'), d.get('ref_std'), d.get('ref_level'), d.get('level_filters'))
+
+@patch
+def level_offset(self:FeatureNorm,
+                 feats, # one recording's (frames, filters) log filterbank
+                )->float:
+    "How far a recording's `speech_level` lies above the training speakers' (0 for a normaliser that has no training level)"
+    return 0. if self.ref_level is None else speech_level(feats, filters=self.level_filters) - self.ref_level
 
 @patch
 def single(self:FeatureNorm,
@@ -167,8 +199,8 @@ def single(self:FeatureNorm,
     if self.how != 'speaker': return self(feats_list)
     if self.ref_mean is None:
         raise ValueError("this 'speaker' normaliser was fitted without the training speakers' average: it needs the speaker's recordings")
-    lvl = (lambda f: 0.) if self.ref_level is None else (lambda f: speech_level(f) - self.ref_level)   # normalisers without it: no move
-    return [None if f is None else _standardise(np.asarray(f, dtype=np.float64) - lvl(f), self.ref_mean, self.ref_std, self.eps) for f in feats_list]
+    return [None if f is None else _standardise(np.asarray(f, dtype=np.float64) - self.level_offset(f), self.ref_mean, self.ref_std, self.eps)
+            for f in feats_list]
 
 @patch
 def with_speaker(self:FeatureNorm,

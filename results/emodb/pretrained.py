@@ -199,9 +199,11 @@ def write_card(cv:dict, info:dict)->str:
 def screened(cv:dict)->str:
     "The candidates left out after their first seed, by validation UA only"
     out = {c: v for c, v in cv.get('screening', {}).items() if c not in cv['candidates']}
-    if not out: return ''
-    return (" Before that, " + ', '.join(f"`{c}` ({v['valid'] * 100:.1f} UA on validation at seed {v['seed']})" for c, v in out.items())
-            + " had the lowest validation UA after the first seed and was not trained further.")
+    low = min(v['valid'] for v in cv['candidates'].values())
+    said = lambda keep: ', '.join(f"`{c}` ({v['valid'] * 100:.1f} UA on validation at seed {v['seed']})" for c, v in out.items() if keep(v['valid']))
+    below, above = said(lambda v: v < low), said(lambda v: v >= low)
+    return ((f" Before that, {below} had a lower validation UA than the candidates above after the first seed and was not trained further." if below else '')
+            + (f" {above} has only its first seed so far." if above else ''))
 
 def cv_commands()->str:
     "The commands that ran the cross-validation: each candidate and the seeds it has"
@@ -215,6 +217,7 @@ def cross_validation()->dict:
     cv = choose()
     first = pd.concat([runs_table(c) for c in CANDIDATES if (HERE/f"single-{c}"/'modes').is_dir()])
     first = first[(first.seed == first.seed.min()) & (first.epoch == 'last') & (first['mode'] == 'single')]
+    first = first.groupby('candidate').filter(lambda g: g.fold.nunique() == 5)   # a candidate still on its first seed's folds: not yet screened
     cv['screening'] = {c: dict(valid=float(g.valid.mean()), seed=int(g.seed.min())) for c, g in first.groupby('candidate')}
     t = complete(runs_table(cv['recipe']))
     w = t[t.epoch == 'last'].pivot_table(index=['fold', 'seed'], columns='mode', values='test')
