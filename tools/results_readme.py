@@ -298,8 +298,10 @@ def level_note()->str:
     "Whether the shipped file moves single files to the training speech level, which its cross-validation predates"
     from dkdfmh.modelfile import read_model
     from dkdfmh.inference import model_path
-    if getattr(read_model(model_path('pretrained')).norm, 'ref_level', None) is None: return ''
-    return ("\nThe shipped file moves each recording to the training speech level first, so a recording's gain does not change its"
+    norm = read_model(model_path('pretrained')).norm
+    if getattr(norm, 'ref_level', None) is None: return ''
+    band = '' if norm.level_filters is None else ' (measured on the filters a telephone line passes)'
+    return (f"\nThe shipped file moves each recording to the training speech level{band} first, so a recording's gain does not change its"
             "\nprediction; its single-file figure above was measured before that move (the card gives what the move did).")
 
 def _results_cell(nb):
