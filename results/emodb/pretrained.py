@@ -128,7 +128,9 @@ def band_level_line(study:str='single-x12')->str:
             f"teachers, seed 0, folds {', '.join(map(str, sh['folds']))} of 5, `results/emodb/{study}/shifts-both-modes.md`): moved "
             f"{t.loc[m, 'clean']} UA on clean speech against {t.loc[m + '_raw', 'clean']} as recorded, {t.loc[m, 'level-20']} against "
             f"{t.loc[m + '_raw', 'level-20']} on the same recordings 20 dB quieter, {t.loc[m, 'phone']} against {t.loc[m + '_raw', 'phone']} "
-            f"under the telephone band (moved by a level over all filters: {t.loc[m + '_all', 'phone']}).", 118) + '\n'
+            f"under the telephone band (moved by a level over all filters: {t.loc[m + '_all', 'phone']}). The band leaves this level "
+            "almost where it was (`01a_norm`), so what the move costs there is the recording's own loudness, which EMO-DB's one studio "
+            "gain makes a cue to the emotion: on clean speech the other cues make up for it, under the band less so.", 118) + '\n'
 
 CARD = """# Model card: dkdfmh `pretrained`
 
