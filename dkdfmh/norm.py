@@ -129,13 +129,14 @@ class FeatureNorm:
             cfg:FeatureConfig=FeatureConfig(), # segmenter settings: 'global' counts frames as the training segments hold them
             eps:float=1e-5, # see `FeatureNorm`
             speakers=None, # the speaker of each training utterance: also keeps the average training speaker
+            level_filters=None, # 'speaker': the filters its speech level averages (e.g. `band_filters(cfg)`); None: all
            )->FeatureNorm:
         "The normaliser of one split: for 'global', the per-filter mean and std of its training segments (at `cfg.train_hop`)"
         ref = speaker_reference(train_feats, speakers) if speakers is not None and how != 'utterance' else (None, None)
         stats = segment_stats(train_feats, cfg.train_hop, cfg) if how == 'global' else (None, None)
-        lf = band_filters(cfg) if how == 'speaker' and speakers is not None else None
-        lvl = None if lf is None else float(np.mean([speech_level(f, filters=lf) for f in train_feats if f is not None]))
-        return cls(how, *stats, eps=eps, ref_mean=ref[0], ref_std=ref[1], ref_level=lvl, level_filters=lf)
+        keep = how == 'speaker' and speakers is not None
+        lvl = float(np.mean([speech_level(f, filters=level_filters) for f in train_feats if f is not None])) if keep else None
+        return cls(how, *stats, eps=eps, ref_mean=ref[0], ref_std=ref[1], ref_level=lvl, level_filters=level_filters if keep else None)
 
 # %% ../nbs/01a_norm.ipynb
 @patch(as_prop=True)

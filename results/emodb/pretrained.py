@@ -90,7 +90,7 @@ def train_final(recipe:str, seed:int, precision:str)->tuple:
     return cfg, df, dls, fit
 
 def add_level(out:Path)->None:
-    "The shipped file rewritten with its normaliser's training speech level (`ref_level`, `level_filters`; weights, vocabulary, front end and meta untouched)"
+    "The shipped file rewritten with its normaliser's training speech level (`ref_level`; weights, vocabulary, front end and meta untouched)"
     from dkdfmh.modelfile import read_model
     from dkdfmh.norm import FeatureNorm
     b = read_model(out)
@@ -99,14 +99,13 @@ def add_level(out:Path)->None:
     n = FeatureNorm.fit(b.norm.how, feats, b.features, speakers=df['speaker'].to_numpy())
     for k in ('ref_mean', 'ref_std'): np.testing.assert_allclose(getattr(n, k), getattr(b.norm, k), rtol=1e-6)   # the normaliser it was trained with
     save_model(out, b.model, b.vocab, b.features, meta=b.meta, norm=n)
-    print(f"{out}: single files now moved to the training speech level {n.ref_level:.3f} (on filters {n.level_filters[0]}-{n.level_filters[-1]})")
+    print(f"{out}: single files now moved to the training speech level {n.ref_level:.3f}")
 
 def level_line(norm)->str:
     "What the shipped file (its normaliser `norm`) does with a recording's level, and what moving it did where both modes were measured"
     import textwrap
     if norm is None or norm.ref_level is None: return "Single files are standardised as recorded: the score depends on the recording's gain.\n"
     from shifts import pooled_table
-    if norm.level_filters is not None: return band_level_line()
     sh = json.loads((HERE/'shift-fast'/'shifts-both-modes.json').read_text())
     t = pooled_table(sh['rows'], len(sh['vocab']))
     return textwrap.fill("Each single file is first moved to the training speech level (`FeatureNorm.single`), so its gain does not matter; the "
@@ -115,22 +114,6 @@ def level_line(norm)->str:
             f"UA on clean speech against {t.loc['teacher_single_raw', 'clean']} as recorded (its level statistic was chosen on those "
             f"recordings, so that difference is not an independent estimate), and {t.loc['teacher_single', 'level-20']} "
             f"against {t.loc['teacher_single_raw', 'level-20']} on the same recordings 20 dB quieter.", 118) + '\n'
-
-def band_level_line(study:str='single-x12')->str:
-    "The level measured on the telephone band's filters, and what it did on models that chose nothing about it (`shifts.py --from`)"
-    import textwrap
-    from shifts import pooled_table
-    sh = json.loads((HERE/study/'shifts-both-modes.json').read_text())
-    t, m = pooled_table(sh['rows'], len(sh['vocab'])), 'teacher_single'
-    return textwrap.fill("Each single file is first moved to the training speech level (`FeatureNorm.single`: the level of its loud frames on "
-            "the filters inside 300-3400 Hz, which a telephone line passes), so its gain does not matter; the cross-validation above "
-            f"predates that move (recordings as recorded). Measured on models that played no part in choosing how (the `{study[7:]}` "
-            f"teachers, seed 0, folds {', '.join(map(str, sh['folds']))} of 5, `results/emodb/{study}/shifts-both-modes.md`): moved "
-            f"{t.loc[m, 'clean']} UA on clean speech against {t.loc[m + '_raw', 'clean']} as recorded, {t.loc[m, 'level-20']} against "
-            f"{t.loc[m + '_raw', 'level-20']} on the same recordings 20 dB quieter, {t.loc[m, 'phone']} against {t.loc[m + '_raw', 'phone']} "
-            f"under the telephone band (moved by a level over all filters: {t.loc[m + '_all', 'phone']}). The band leaves this level "
-            "almost where it was (`01a_norm`), so what the move costs there is the recording's own loudness, which EMO-DB's one studio "
-            "gain makes a cue to the emotion: on clean speech the other cues make up for it, under the band less so.", 118) + '\n'
 
 CARD = """# Model card: dkdfmh `pretrained`
 

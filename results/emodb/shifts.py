@@ -108,11 +108,11 @@ def baseline_rows(df, mixed:list, splits, f:int, shift:str, vocab:list, fc)->lis
 def from_study(folder:Path):
     """Score the kept models of a study folder (seed 0; e.g. shift-fast, or single-x11 of single_file.py) under every shift in four
     modes: each test speaker standardised by their own shifted recordings (model name alone); single files moved to the training
-    speech level measured on the telephone band's filters, the library's single-file mode (`_single`); moved by a level over all
-    filters (`_single_all`); single files as recorded (`_single_raw`); beside the baselines.
+    speech level, the library's single-file mode (`_single`); moved by a level measured on the telephone band's filters only
+    (`_single_band`, `band_filters`); single files as recorded (`_single_raw`); beside the baselines.
     Fold by fold into FOLDER/shifts-both-modes/, so that folds whose models are not on this machine yet are added by a later run"""
     from dkdfmh.train import Config, run_name
-    from dkdfmh.norm import FeatureNorm, speech_level
+    from dkdfmh.norm import FeatureNorm, band_filters
     sys.path.insert(0, str(Path(__file__).parent))
     from single_file import mode_scores
     cfg = Config.from_dict(json.loads((folder/'config.json').read_text())).replace(root=str(find_emodb()))
@@ -130,8 +130,8 @@ def from_study(folder:Path):
         for r in runs:
             if r['fold'] == f: np.testing.assert_allclose(norm.ref_mean, r['norm']['ref_mean'], rtol=1e-6)   # the run's own normaliser
         raw = FeatureNorm.from_dict({**norm.to_dict(), 'ref_level': None})
-        allf = FeatureNorm.from_dict({**norm.to_dict(), 'level_filters': None,     # the level over all filters, not the telephone band's
-                                      'ref_level': float(np.mean([speech_level(feats[i]) for i in sp.train]))})
+        band = FeatureNorm.fit('speaker', [feats[i] for i in sp.train], fc, speakers=df['speaker'].to_numpy()[sp.train],
+                               level_filters=band_filters(fc))                     # the level on the telephone band's filters
         rows, lab, spk = [], df['label'].to_numpy()[sp.test], df['speaker'].to_numpy()[sp.test]
         nets = {}
         for m in models:
@@ -141,7 +141,7 @@ def from_study(folder:Path):
             moved = {int(i): logfbank(shifted(load_audio(df.path[i], sr), sr, shift, int(i)), fc) for i in sp.test}
             X = [moved[int(i)] for i in sp.test]
             for m, net in nets.items():
-                for suffix, n, mode in (('', norm, 'speaker'), ('_single', norm, 'single'), ('_single_all', allf, 'single'), ('_single_raw', raw, 'single')):
+                for suffix, n, mode in (('', norm, 'speaker'), ('_single', norm, 'single'), ('_single_band', band, 'single'), ('_single_raw', raw, 'single')):
                     s = mode_scores(net, n, X, lab, spk, vocab, fc, mode)
                     rows.append(dict(shift=shift, fold=f, model=m + suffix, ua=s['ua'], utt_true=s['utt_true'], utt_pred=s['utt_pred']))
             mixed = list(feats)
@@ -150,9 +150,9 @@ def from_study(folder:Path):
         atomic_write_text(dst, json.dumps(rows)); print(f"fold {f} done", flush=True)
     rows = [r for p in sorted(out.glob('fold*.json')) for r in json.loads(p.read_text())]
     if not rows: sys.exit(f"shifts.py: no fold of {folder} has the weights of every model here (checkpoints/)")
-    if len({any(r['model'].endswith('_single_all') for r in rows if r['fold'] == f) for f in {r['fold'] for r in rows}}) > 1:
-        sys.exit(f"shifts.py: {out}: some folds were scored before the level was measured on the telephone band's filters "
-                 "(their '_single' is the level over all filters): remove those fold files to score them again")
+    if len({any(r['model'].endswith('_single_band') for r in rows if r['fold'] == f) for f in {r['fold'] for r in rows}}) > 1:
+        sys.exit(f"shifts.py: {out}: some folds were scored without the level on the telephone band's filters ('_single_band'): "
+                 "remove those fold files to score them again")
     folds = sorted({r['fold'] for r in rows})
     atomic_write_text(folder/'shifts-both-modes.json', json.dumps(dict(recipe=folder.name, folds=folds, vocab=vocab, rows=rows)))
     table = pooled_table(rows, len(vocab))
@@ -160,7 +160,7 @@ def from_study(folder:Path):
                       f"Written by `.venv/bin/python results/emodb/shifts.py --from results/emodb/{folder.name}`. UA (%) of the test utterances "
                       f"pooled over speaker fold(s) {folds} of 5 (seed 0), models trained and chosen on clean speech. Model name alone: each test "
                       "speaker standardised by their own shifted recordings; `_single`: each recording alone, moved to the training speech level "
-                      "measured on the filters inside 300-3400 Hz (the library's single-file mode); `_single_all`: moved by a level over all filters; "
+                      "(the library's single-file mode); `_single_band`: moved by a level measured on the filters inside 300-3400 Hz only; "
                       "`_single_raw`: each recording alone, as recorded.\n\n" + to_markdown(table) + '\n')
     print(table.to_string())
 

@@ -2,8 +2,7 @@
 speaker-independent: 5 folds of 2 test speakers, 1 validation speaker taken from the training side, every model's epoch
 chosen on its validation speaker. Each finished model is scored on its validation and test speakers in two modes:
 'single' (no statistics of the test speaker: `FeatureNorm.single`, each recording moved to the training speech level where the
-run's normaliser carries it, measured on the telephone band's filters where it carries those; the runs of g11, s11 and x11 predate
-both and score single files as recorded) and 'speaker' (each test speaker's own recordings
+run's normaliser carries it; the runs of g11, s11 and x11 predate that and score single files as recorded) and 'speaker' (each test speaker's own recordings
 give its statistics: `FeatureNorm.by_speaker`), so that the recipe can be chosen on the validation speakers in the
 mode it will be used in (`modes.csv`, one row per run, side and mode).
 
@@ -31,7 +30,9 @@ CANDIDATES = {
     # filterbank level and spread (`SpeakerShift`), as a single-file prediction presents an unknown speaker
     'x11': dict(RECIPES['recommended'], speaker_shift=0.5, students={}),
     # x11 as the library trains and scores it since single files are moved to the training speech level (`speech_level`):
-    # the speaker shifts put each speaker where single files put it, and 'single' scores move each recording first
+    # the speaker shifts put each speaker where single files put it, and 'single' scores move each recording first.
+    # Seed 0, folds 0-3 ran while that level was measured on the telephone band's filters (their runs' norm carries
+    # level_filters); results/emodb/level_choice.py chose the level over all filters on their validation speakers
     'x12': dict(RECIPES['recommended'], speaker_shift=0.5, students={}),
     # x12 with one channel copy (each speaker's audio also through a random band-pass and noise, `06b_augment`): the lever that
     # lifted the `fast` recipe under noise and the telephone band (results/emodb/shift-fast-chan1); a copy more per epoch
