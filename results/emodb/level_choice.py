@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np, torch
 from dkdfmh.audio import find_emodb, atomic_write_text
 from dkdfmh.norm import FeatureNorm, band_filters
+from dkdfmh.data import make_vocab
 from dkdfmh.train import Config, load_data, make_model, run_name
 sys.path.insert(0, str(Path(__file__).parent))
 from single_file import mode_scores
@@ -25,7 +26,7 @@ if __name__ == '__main__':
     if not (folder/'config.json').exists(): sys.exit(f"level_choice.py: {folder}: not a study folder (no config.json)")
     cfg = Config.from_dict(json.loads((folder/'config.json').read_text())).replace(root=str(find_emodb()))
     df, feats, splits = load_data(cfg, progress=False)
-    vocab, fc = json.loads((folder/'record.json').read_text())['vocab'], cfg.features
+    vocab, fc = make_vocab(df['label']), cfg.features
     spk, lab, rows = df['speaker'].to_numpy(), df['label'].to_numpy(), []
     for f, sp in enumerate(splits):
         tr = np.asarray(sp.train)

@@ -112,6 +112,7 @@ def from_study(folder:Path):
     (`_single_band`, `band_filters`); single files as recorded (`_single_raw`); beside the baselines.
     Fold by fold into FOLDER/shifts-both-modes/, so that folds whose models are not on this machine yet are added by a later run"""
     from dkdfmh.train import Config, run_name
+    from dkdfmh.data import make_vocab
     from dkdfmh.norm import FeatureNorm, band_filters
     sys.path.insert(0, str(Path(__file__).parent))
     from single_file import mode_scores
@@ -119,7 +120,7 @@ def from_study(folder:Path):
     if cfg.norm != 'speaker': sys.exit(f"shifts.py: --from {folder}: its recipe standardises {cfg.norm!r}, not per speaker: it has one mode only")
     out = folder/'shifts-both-modes'; out.mkdir(exist_ok=True)
     df, feats, splits = load_data(cfg, progress=False)
-    vocab, sr, fc = json.loads((folder/'record.json').read_text())['vocab'], cfg.features.sr, cfg.features
+    vocab, sr, fc = make_vocab(df['label']), cfg.features.sr, cfg.features
     runs = [json.loads(p.read_text()) for p in sorted((folder/'runs').glob('fold*-seed0-*.json'))]
     models = list(dict.fromkeys(r['model'] for r in runs))
     ck = lambda f, m: folder/'checkpoints'/f"{run_name(f, 0, m)}.final.pth"
