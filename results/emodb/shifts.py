@@ -44,8 +44,7 @@ def shifted(y:np.ndarray, sr:int, shift:str, seed:int)->np.ndarray:
     "One recording changed by `shift` (float32, same rate and length)"
     if shift == 'clean': return y
     if shift == 'noise20':
-        n = np.random.default_rng(seed).standard_normal(len(y)).astype(np.float32)
-        return (y + n * np.sqrt(np.mean(y ** 2) / np.mean(n ** 2) / 10 ** (20 / 10))).astype(np.float32)
+        return at_snr(y, np.random.default_rng(seed).standard_normal(len(y)).astype(np.float32), 20)
     if shift == 'phone': return sosfiltfilt(butter(4, (300, 3400), 'bandpass', fs=sr, output='sos'), y).astype(np.float32)
     if shift == 'level-20': return (y * 10 ** (-20 / 20)).astype(np.float32)
     if shift == 'from8k':
@@ -174,15 +173,16 @@ def from_study(folder:Path, unseen:bool=False):
         norm = FeatureNorm.fit('speaker', [feats[i] for i in sp.train], fc, speakers=df['speaker'].to_numpy()[sp.train])   # as training fitted it
         for r in runs:
             if r['fold'] == f: np.testing.assert_allclose(norm.ref_mean, r['norm']['ref_mean'], rtol=1e-6)   # the run's own normaliser
-        raw = FeatureNorm.from_dict({**norm.to_dict(), 'ref_level': None})
-        band = FeatureNorm.fit('speaker', [feats[i] for i in sp.train], fc, speakers=df['speaker'].to_numpy()[sp.train],
-                               level_filters=band_filters(fc))                     # the level on the telephone band's filters
         rows, lab, spk = [], df['label'].to_numpy()[sp.test], df['speaker'].to_numpy()[sp.test]
         nets = {}
         for m in models:
             nets[m] = make_model(cfg, len(vocab), cfg.teacher_attention if m == 'teacher' else True).eval()
             nets[m].load_state_dict(torch.load(ck(f, m), map_location='cpu', weights_only=True))
-        modes = (('', norm, 'speaker'), ('_single', norm, 'single')) + (() if unseen else (('_single_band', band, 'single'), ('_single_raw', raw, 'single')))
+        modes = (('', norm, 'speaker'), ('_single', norm, 'single'))
+        if not unseen:
+            band = FeatureNorm.fit('speaker', [feats[i] for i in sp.train], fc, speakers=df['speaker'].to_numpy()[sp.train],
+                                   level_filters=band_filters(fc))                 # the level on the telephone band's filters
+            modes += (('_single_band', band, 'single'), ('_single_raw', FeatureNorm.from_dict({**norm.to_dict(), 'ref_level': None}), 'single'))
         for shift in (UNSEEN if unseen else SHIFTS):
             moved = {int(i): logfbank(test_audio(df, int(i), sr, shift, np.asarray(sp.train)), fc) for i in sp.test}
             X = [moved[int(i)] for i in sp.test]
@@ -202,21 +202,17 @@ def from_study(folder:Path, unseen:bool=False):
     folds = sorted({r['fold'] for r in rows})
     atomic_write_text(folder/f'{out.name}.json', json.dumps(dict(recipe=folder.name, folds=folds, vocab=vocab, rows=rows)))
     table = pooled_table(rows, len(vocab))
-    if unseen:
-        atomic_write_text(folder/f'{out.name}.md', f"# Shifts no channel copy is made of: the models of `{folder.name}`, in both modes\n\n"
-                          f"Written by `.venv/bin/python results/emodb/shifts.py --from results/emodb/{folder.name} --unseen`. UA (%) of the "
-                          f"test utterances pooled over speaker fold(s) {folds} of 5 (seed 0), models trained and chosen on clean speech. "
-                          "pink20: pink noise at 20 dB SNR; babble10: four recordings of the fold's training speakers talking at once, "
-                          "10 dB below; reverb: a synthetic room, reverberation time 0.5 s. Model name alone: each test speaker standardised "
-                          "by their own shifted recordings; `_single`: each recording alone, moved to the training speech level.\n\n"
-                          + to_markdown(table) + '\n')
-        return print(table.to_string())
-    atomic_write_text(folder/f'{out.name}.md', f"# Simulated corpus shifts of EMO-DB: the models of `{folder.name}`, in both modes\n\n"
-                      f"Written by `.venv/bin/python results/emodb/shifts.py --from results/emodb/{folder.name}`. UA (%) of the test utterances "
-                      f"pooled over speaker fold(s) {folds} of 5 (seed 0), models trained and chosen on clean speech. Model name alone: each test "
-                      "speaker standardised by their own shifted recordings; `_single`: each recording alone, moved to the training speech level "
-                      "(the library's single-file mode); `_single_band`: moved by a level measured on the filters inside 300-3400 Hz only; "
-                      "`_single_raw`: each recording alone, as recorded.\n\n" + to_markdown(table) + '\n')
+    kinds = ("pink20: pink noise at 20 dB SNR; babble10: four recordings of the fold's training speakers talking at once, 10 dB below; "
+             "reverb: a synthetic room, reverberation time 0.5 s. " if unseen else '')
+    single = ("`_single`: each recording alone, moved to the training speech level." if unseen else
+              "`_single`: each recording alone, moved to the training speech level (the library's single-file mode); `_single_band`: "
+              "moved by a level measured on the filters inside 300-3400 Hz only; `_single_raw`: each recording alone, as recorded.")
+    atomic_write_text(folder/f'{out.name}.md', ("# Shifts no channel copy is made of" if unseen else "# Simulated corpus shifts of EMO-DB")
+                      + f": the models of `{folder.name}`, in both modes\n\n"
+                      f"Written by `.venv/bin/python results/emodb/shifts.py --from results/emodb/{folder.name}{' --unseen' if unseen else ''}`. "
+                      f"UA (%) of the test utterances pooled over speaker fold(s) {folds} of 5 (seed 0), models trained and chosen on clean speech. "
+                      + kinds + "Model name alone: each test speaker standardised by their own shifted recordings; " + single
+                      + "\n\n" + to_markdown(table) + '\n')
     print(table.to_string())
 
 def pooled_table(rows:list, n:int)->pd.DataFrame:
