@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 # %% auto 0
-__all__ = ['nested_selection', 'record_runs', 'complete_candidates', 'read_run_folder', 'single_file_view', 'chance_epochs']
+__all__ = ['nested_selection', 'record_runs', 'complete_candidates', 'read_run_folder', 'single_file_view', 'mode_runs',
+           'chance_epochs']
 
 # %% ../nbs/13a_study.ipynb
 def _ua(true, pred, n:int)->float:
@@ -94,6 +95,32 @@ def single_file_view(record:dict, # a result record (`run_experiment`, `read_run
     runs = [{**r, **r['single']} for r in record['runs'] if r.get('single')]
     if not runs: raise ValueError("single_file_view: no run of this record has single-file scores (`single`: recipes standardised per speaker record them)")
     return {**{k: v for k, v in record.items() if k != 'summary'}, 'runs': runs, 'mode': 'single file'}
+
+# %% ../nbs/13a_study.ipynb
+def mode_runs(folder, # a study folder with modes/*.json (one file per run: fold, seed, model; per epoch, `{side}_{mode}` scores)
+              mode:str='single', # 'single' (nothing of the test speaker but the recording) or 'speaker' (its recordings' statistics)
+              which:str='best', # 'best' (the epoch chosen on validation) or 'last'
+              models=None, # model names to take (None: all)
+              candidate:str|None=None, # prefix of the candidate names (None: the folder's name)
+             )->pd.DataFrame: # one row per run, as `record_runs`: candidate, fold, seed, valid, test, utt_true, utt_pred
+    "The runs of a single-file study scored in one `mode`, as `nested_selection` takes them"
+    import json
+    from pathlib import Path
+    if mode not in ('single', 'speaker'): raise ValueError(f"mode_runs: mode must be 'single' or 'speaker', got {mode!r}")
+    if which not in ('best', 'last'): raise ValueError(f"mode_runs: which must be 'best' or 'last', got {which!r}")
+    folder = Path(folder)
+    files = sorted((folder/'modes').glob('*.json'))
+    if not files: raise ValueError(f"mode_runs: {folder}: no modes/*.json (a single-file study writes them when its runs are scored)")
+    prefix, rows = folder.name if candidate is None else candidate, []
+    for f in files:
+        r = json.loads(f.read_text())
+        if models is not None and r['model'] not in models: continue
+        s = r[which]
+        if f'valid_{mode}' not in s: raise ValueError(f"mode_runs: {f}: no {which} validation scores in mode {mode!r}")
+        t = s[f'test_{mode}']
+        rows.append(dict(candidate=f"{prefix}/{r['model']}", fold=r['fold'], seed=r['seed'], valid=s[f'valid_{mode}']['ua'], test=t['ua'],
+                         utt_true=t['utt_true'], utt_pred=t['utt_pred']))
+    return pd.DataFrame(rows, columns=['candidate', 'fold', 'seed', 'valid', 'test', 'utt_true', 'utt_pred'])
 
 # %% ../nbs/13a_study.ipynb
 def chance_epochs(record:dict, # a result record (`run_experiment`, `read_run_folder`)

@@ -23,7 +23,7 @@ from dkdfmh.splits import Split
 from dkdfmh.data import segment_dls, make_vocab
 from dkdfmh.train import Config, load_data, load_variants, train_teacher, keep_freed_memory, training_precision
 from dkdfmh.inference import save_model, PRETRAINED
-from dkdfmh.study import nested_selection, _ua
+from dkdfmh.study import nested_selection, mode_runs, _ua
 from dkdfmh.evaluate import pm as _pm
 sys.path.insert(0, str(Path(__file__).parent))
 from single_file import CANDIDATES
@@ -33,15 +33,11 @@ VOCAB = ['angry', 'happy', 'neutral', 'sad']
 
 def runs_table(cand:str)->pd.DataFrame:
     "One row per finished teacher run (the shipped kind of model) of a candidate, epoch ('best': chosen on validation, 'last') and mode: valid and test UA, test utterances"
-    rows = []
-    for m in sorted((HERE/f"single-{cand}"/'modes').glob('*-teacher.json')):
-        r, run = json.loads(m.read_text()), json.loads((HERE/f"single-{cand}"/'runs'/m.name).read_text())
-        for epoch in ('best', 'last'):
-            for mode in ('single', 'speaker'):
-                v, t = r[epoch][f'valid_{mode}'], r[epoch][f'test_{mode}']
-                rows.append(dict(candidate=cand, fold=r['fold'], seed=r['seed'], epoch=epoch, mode=mode, valid=v['ua'], test=t['ua'],
-                                 utt_true=t['utt_true'], utt_pred=t['utt_pred'], best_epoch=run['best_epoch']))
-    return pd.DataFrame(rows)
+    folder = HERE/f"single-{cand}"
+    t = pd.concat([mode_runs(folder, mode, epoch, models=['teacher']).assign(candidate=cand, epoch=epoch, mode=mode)
+                   for epoch in ('best', 'last') for mode in ('single', 'speaker')], ignore_index=True)
+    best = {(r['fold'], r['seed']): r['best_epoch'] for r in map(json.loads, map(Path.read_text, (folder/'runs').glob('*-teacher.json')))}
+    return t.assign(best_epoch=[best[k] for k in zip(t.fold, t.seed)])
 
 def complete(t:pd.DataFrame)->pd.DataFrame:
     "The candidates with the most seeds of all five folds (the others were screened out on validation), on those seeds"

@@ -56,6 +56,9 @@ def score_run(out:Path, run:dict, data, vocab, cfg)->dict:
     "Both modes on both sides of one finished run, for its validation-chosen ('best') and its last epoch's weights"
     df, feats, splits = data
     split, norm, res = splits[run['fold']], FeatureNorm.from_dict(run['norm']), {}
+    if norm.level_filters is not None:   # a run that measured the speech level on some filters only (x12, seed 0, folds 0-3):
+        tr = np.asarray(split.train)     # score it as the library moves single files, by the level over all filters
+        norm = FeatureNorm.fit(norm.how, [feats[i] for i in tr], cfg.features, speakers=df['speaker'].to_numpy()[tr])
     for epoch, suffix in (('best', 'final'), ('last', 'last')):
         net = make_model(cfg, len(vocab), cfg.teacher_attention if run['model'] in ('teacher', 'cnn') else True).eval()
         net.load_state_dict(torch.load(out/'checkpoints'/f"{run_name(run['fold'], run['seed'], run['model'])}.{suffix}.pth", map_location='cpu', weights_only=True))
