@@ -265,6 +265,7 @@ def headline()->str:
               for m, name in (('cnn', 'CNN'), ('teacher', 'CNN + multi-head attention (teacher)'), ('dkd', 'DKD student (DKDFMH)'))],
             ('CNN + multi-head attention (teacher)', '**recommended**', ua(r11, 'teacher'), '', '', ''),
             ('DKD student (DKDFMH)', '**recommended**', f"{ua(r11, 'dkd_s')} (nested: {per(nested['nested'])})", '', '', ''),
+            *x12_rows(per),
             ('teacher: the shipped `pretrained` model', f"single-file (`{card['recipe']}`)", f"{card['scores']['last_speaker']['ua']} (`--speaker`)",
              f"{card['scores']['last_single']['ua']} (nested: {card['nested']['ua']})", '', '')]
     best = max(('teacher', 'dkd_s'), key=lambda m: model_summary(r11, m)['ua_mean'])
@@ -293,6 +294,23 @@ test score ({nested['test_chosen'][0]}), so it is optimistic. The paper's recipe
 The whole study (the ablation, the beta sweep, {len(list(R.glob('recipe-r*')))} candidate recipes, each lever run by run) is in
 [results/emodb/STUDY.md](results/emodb/STUDY.md), its records beside it; the shipped model's card in [MODEL_CARD.md](MODEL_CARD.md).{level_note()}
 """
+
+def x12_rows(per)->list:
+    """The speaker-shift recipe (results/emodb/single-x12) in both modes, once its teacher and DKD student cover the five folds
+    of seeds 0-2; its single-file student beside the nested choice among the single-file candidates' students"""
+    from dkdfmh.study import mode_runs, complete_candidates, nested_selection
+    x = R/'single-x12'
+    if not (x/'modes').is_dir(): return []
+    got = {m: complete_candidates(mode_runs(x, m, candidate='x12'), seeds=[0, 1, 2]) for m in ('speaker', 'single')}
+    if any(g.candidate.nunique() < 2 for g in got.values()): return []
+    ua = {m: nested_selection(g, n_classes=4)['candidates'] for m, g in got.items()}
+    single = pd.concat([mode_runs(d, 'single', models=['dkd_s'], candidate=d.name[len('single-'):]) for d in sorted(R.glob('single-*'))
+                        if (d/'modes').is_dir()], ignore_index=True)
+    studs = complete_candidates(single, seeds=[0, 1, 2])
+    nested = (f" (nested: {per(nested_selection(studs, n_classes=4)['nested'])})" if studs.candidate.nunique() > 1
+              else " (the only single-file student with 3 seeds: no choice to nest)")
+    return [('CNN + multi-head attention (teacher)', 'speaker shifts (`x12`)', per(ua['speaker']['x12/teacher']), per(ua['single']['x12/teacher']), '', ''),
+            ('DKD student (DKDFMH)', 'speaker shifts (`x12`)', per(ua['speaker']['x12/dkd_s']), per(ua['single']['x12/dkd_s']) + nested, '', '')]
 
 def level_note()->str:
     "Whether the shipped file moves single files to the training speech level, which its cross-validation predates"
