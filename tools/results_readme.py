@@ -274,6 +274,8 @@ def headline()->str:
                + (f"{net - clf:.1f} points above" if net > clf else f"{clf - net:.1f} points below" if net < clf else "level with")
                + f" the classical model standardised per speaker on its own vectors ({clf:.1f}):\nthe library's aim is the method done"
                " right and measured honestly, not a claim that it wins.")
+    x12_note = ("\n*Speaker shifts* (`x12`): the recommended recipe with half of its training segments given another training speaker's"
+                "\nfilterbank level and spread, as a single file presents an unknown speaker (`30_results`)." if x12_rows(per) else '')
     head = ('| model | recipe | speaker-independent, transductive | speaker-independent, single file | random 80/20 (speakers mixed) '
             '| the paper (IEMOCAP, random 80/20) |')
     table = '\n'.join([head, '|---' * 6 + '|'] + ['| ' + ' | '.join(r) + ' |' for r in rows])
@@ -286,7 +288,7 @@ standardised per speaker with all of the test speaker's recordings; *single file
 paper's recipe normalises nothing, so it is single-file by nature). *Nested*: the recipe chosen in each outer fold on
 its validation speaker among the {students.candidate.nunique()} candidates of the recipe study that have 3 seeds, which picked
 {', '.join(f"{c} in {n} fold{'s' * (n != 1)}" for c, n in chosen.items())}; the figure without it took the recipe with the best
-test score ({nested['test_chosen'][0]}), so it is optimistic. The paper's recipe ran 15 of its 50 epochs, at lr 1e-3.
+test score ({nested['test_chosen'][0]}), so it is optimistic. The paper's recipe ran 15 of its 50 epochs, at lr 1e-3.{x12_note}
 
 {table}
 

@@ -165,7 +165,7 @@ forced into one of the four); recordings much shorter than 2 s (a note says so) 
 {cv_commands}
 .venv/bin/python results/emodb/pretrained.py            # choose, train on all ten speakers, write this card
 ```
-Each `single_file.py` command trains and scores one candidate on all five folds of the seeds given (about 40 minutes a
+Each `single_file.py` command trains and scores one candidate on the folds (all five unless `--folds`) of the seeds given (about 40 minutes a
 seed on two cores with `--folds` split between two processes); finished runs are kept and reused.
 ```
 ```
@@ -206,7 +206,21 @@ def cv_commands()->str:
     lines = []
     for c in CANDIDATES:
         t = runs_table(c) if (HERE/f"single-{c}"/'modes').is_dir() else pd.DataFrame()
-        if len(t): lines.append(f".venv/bin/python results/emodb/single_file.py {c} --seeds {' '.join(str(int(s)) for s in sorted(t.seed.unique()))}")
+        if not len(t): continue
+        files = sorted((HERE/f"single-{c}"/'runs').glob('*.json'))
+        runs = [f.stem.split('-', 2) for f in files]   # fold, seed, model
+        prec = {tuple(r): json.loads(f.read_text()).get('precision', 'bf16') for r, f in zip(runs, files)}
+        folds = sorted({int(f[len('fold'):]) for f, _, _ in runs})
+        def line(seeds, models, students):   # the command that trained `models` on `seeds` (in the precision they were trained in)
+            p = {v for (_, s, m), v in prec.items() if int(s[len('seed'):]) in seeds and m in models}
+            return (f".venv/bin/python results/emodb/single_file.py {c} --seeds {' '.join(map(str, seeds))}"
+                    + (f" --folds {' '.join(map(str, folds))}" if len(folds) < 5 else '') + (f" --students {' '.join(students)}" if students else '')
+                    + (' --precision fp32' if p == {'fp32'} else ''))
+        seeds = sorted({int(s[len('seed'):]) for _, s, m in runs if m == 'teacher'})
+        studs = {m: sorted({int(s[len('seed'):]) for _, s, mm in runs if mm == m}) for m in sorted({m for _, _, m in runs} - {'teacher'})}
+        same = [m for m, s in studs.items() if s == seeds]
+        lines.append(line(seeds, ['teacher', *same], same))
+        lines += [line(s, [m], [m]) for m, s in studs.items() if s != seeds]
     return '\n'.join(lines)
 
 def cross_validation()->dict:
