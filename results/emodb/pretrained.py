@@ -202,25 +202,24 @@ def screened(cv:dict)->str:
             + (f" {above} has only its first seed so far." if above else ''))
 
 def cv_commands()->str:
-    "The commands that ran the cross-validation: each candidate and the seeds it has"
+    "The commands that ran the cross-validation: each candidate's folds, seeds, students and precision, as its runs record them"
     lines = []
     for c in CANDIDATES:
-        t = runs_table(c) if (HERE/f"single-{c}"/'modes').is_dir() else pd.DataFrame()
-        if not len(t): continue
-        files = sorted((HERE/f"single-{c}"/'runs').glob('*.json'))
-        runs = [f.stem.split('-', 2) for f in files]   # fold, seed, model
-        prec = {tuple(r): json.loads(f.read_text()).get('precision', 'bf16') for r, f in zip(runs, files)}
-        folds = sorted({int(f[len('fold'):]) for f, _, _ in runs})
-        def line(seeds, models, students):   # the command that trained `models` on `seeds` (in the precision they were trained in)
-            p = {v for (_, s, m), v in prec.items() if int(s[len('seed'):]) in seeds and m in models}
+        files = sorted((HERE/f"single-{c}"/'runs').glob('*.json')) if (HERE/f"single-{c}"/'modes').is_dir() else []
+        runs = {}   # model -> {(fold, seed): precision}
+        for f in files:
+            fold, seed, model = f.stem.split('-', 2)
+            runs.setdefault(model, {})[int(fold[len('fold'):]), int(seed[len('seed'):])] = json.loads(f.read_text()).get('precision', 'bf16')
+        if 'teacher' not in runs: continue
+        def line(units, models):   # the command that trained `models` on these (fold, seed) units, in the precision they were trained in
+            seeds, folds, studs = sorted({s for _, s in units}), sorted({f for f, _ in units}), [m for m in models if m != 'teacher']
             return (f".venv/bin/python results/emodb/single_file.py {c} --seeds {' '.join(map(str, seeds))}"
-                    + (f" --folds {' '.join(map(str, folds))}" if len(folds) < 5 else '') + (f" --students {' '.join(students)}" if students else '')
-                    + (' --precision fp32' if p == {'fp32'} else ''))
-        seeds = sorted({int(s[len('seed'):]) for _, s, m in runs if m == 'teacher'})
-        studs = {m: sorted({int(s[len('seed'):]) for _, s, mm in runs if mm == m}) for m in sorted({m for _, _, m in runs} - {'teacher'})}
-        same = [m for m, s in studs.items() if s == seeds]
-        lines.append(line(seeds, ['teacher', *same], same))
-        lines += [line(s, [m], [m]) for m, s in studs.items() if s != seeds]
+                    + (f" --folds {' '.join(map(str, folds))}" if len(folds) < 5 else '') + (f" --students {' '.join(studs)}" if studs else '')
+                    + (' --precision fp32' if {runs[m][u] for m in models for u in units} == {'fp32'} else ''))
+        units = set(runs['teacher'])
+        same = [m for m in sorted(runs) if m != 'teacher' and set(runs[m]) == units]
+        lines.append(line(units, ['teacher', *same]))
+        lines += [line(set(runs[m]), [m]) for m in sorted(runs) if m != 'teacher' and m not in same]
     return '\n'.join(lines)
 
 def cross_validation()->dict:
